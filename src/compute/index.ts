@@ -1,0 +1,2 @@
+export { dense } from './matrix.ts';
+export type { DenseMatrix, CsrMatrix, FeatureMatrix, KnnGraph } from './matrix.ts';

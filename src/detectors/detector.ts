@@ -1,0 +1,39 @@
+import type { Finding, ProgressFn, Rng } from '../core/index.ts';
+import type { Dataset } from '../data/index.ts';
+import type { KnnGraph } from '../compute/index.ts';
+
+/**
+ * Everything a detector may look at. Expensive shared artefacts (out-of-fold probabilities,
+ * the kNN graph) are computed once by the scan and handed to every detector that needs them.
+ */
+export interface DetectorContext {
+  readonly dataset: Dataset;
+  /** Given labels as class codes, length n. */
+  readonly labels: Int32Array;
+  readonly numClasses: number;
+  readonly classNames: readonly string[];
+  /** Out-of-fold predicted probabilities, n × numClasses row-major, if a model was trained. */
+  readonly predProbs: Float32Array | null;
+  /** kNN graph over the (reduced) feature representation, if built. */
+  readonly knn: KnnGraph | null;
+  readonly rng: Rng;
+  readonly progress: ProgressFn;
+}
+
+export interface DetectorResult {
+  /** Suspicion score per sample in [0, 1] (higher = more suspicious), length n. */
+  readonly scores: Float32Array;
+  /** Samples this detector flags, with evidence; a subset of all samples. */
+  readonly findings: readonly Finding[];
+  /** Dataset-level facts for the report (e.g. estimated noise matrix), JSON-serialisable. */
+  readonly summary: Readonly<Record<string, unknown>>;
+}
+
+export type DetectorNeed = 'predProbs' | 'knn';
+
+export interface Detector {
+  readonly name: string;
+  readonly description: string;
+  readonly needs: readonly DetectorNeed[];
+  run(ctx: DetectorContext): DetectorResult | Promise<DetectorResult>;
+}

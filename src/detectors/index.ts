@@ -1,0 +1,1 @@
+export type { Detector, DetectorContext, DetectorResult, DetectorNeed } from './detector.ts';
