@@ -1,1 +1,20 @@
-export type { Dataset, ColumnRole, NumericColumn, CategoricalColumn, FeatureColumn, ImageData, SkippedRow, DatasetFormat, ColumnSpec, ReadOptions } from './dataset.ts';
+export type {
+  Dataset,
+  ColumnRole,
+  NumericColumn,
+  CategoricalColumn,
+  FeatureColumn,
+  ImageData,
+  SkippedRow,
+  DatasetFormat,
+  ColumnSpec,
+  ReadOptions,
+} from './dataset.ts';
+export { readDataset, detectFormat } from './read.ts';
+export { inferRoles } from './roles.ts';
+export type { ColumnProfile, RoleAssignment, EmbeddingSource } from './roles.ts';
+export { DataError } from './errors.ts';
+export type { DataErrorCode, DataSkipCode } from './errors.ts';
+export { isMissing, parseNumberCell, MISSING_TOKENS } from './missing.ts';
+export { compareLabels, sampleId } from './content-id.ts';
+export { DEFAULT_MAX_BYTES, DEFAULT_MAX_LINE_BYTES } from './text-stream.ts';

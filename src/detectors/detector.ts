@@ -27,6 +27,18 @@ export interface DetectorResult {
   readonly findings: readonly Finding[];
   /** Dataset-level facts for the report (e.g. estimated noise matrix), JSON-serialisable. */
   readonly summary: Readonly<Record<string, unknown>>;
+  /**
+   * Optional per-sample extras, length n each. `label-issues` fills these with the label the
+   * evidence suggests instead (argmax of its blended probabilities) and that label's probability,
+   * for every sample, flagged or not, so reports can offer a relabel.
+   */
+  readonly perSample?: DetectorPerSample;
+}
+
+/** Per-sample extras a detector may return beside its scores. */
+export interface DetectorPerSample {
+  readonly suggestedLabel: Int32Array;
+  readonly suggestedProbability: Float32Array;
 }
 
 export type DetectorNeed = 'predProbs' | 'knn';

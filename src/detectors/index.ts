@@ -1,1 +1,46 @@
-export type { Detector, DetectorContext, DetectorResult, DetectorNeed } from './detector.ts';
+export type { Detector, DetectorContext, DetectorResult, DetectorNeed, DetectorPerSample } from './detector.ts';
+export { DetectorError } from './errors.ts';
+export type { DetectorErrorCode } from './errors.ts';
+export type { ProbMatrix } from './inputs.ts';
+export {
+  ABSENT_CLASS_THRESHOLD,
+  CONFIDENT_THRESHOLD_FLOOR,
+  FILTER_BY_MODES,
+  FLOATING_POINT_COMPARISON,
+  LABEL_QUALITY_METHODS,
+  calibrateConfidentJoint,
+  confidentJoint,
+  confidentThresholds,
+  estimateJoint,
+  findLabelIssues,
+  labelQualityScores,
+  numLabelIssues,
+  pruneCountMatrix,
+  rankLabelIssues,
+  roundPreservingRowTotals,
+  roundPreservingSum,
+} from './confident-learning.ts';
+export type {
+  ConfidentJoint,
+  ConfidentJointOptions,
+  FilterBy,
+  FindLabelIssuesOptions,
+  JointEstimate,
+  LabelQualityMethod,
+  LabelQualityOptions,
+  NumLabelIssuesMethod,
+  NumLabelIssuesOptions,
+} from './confident-learning.ts';
+export { knnConsensus } from './knn-consensus.ts';
+export type { KnnConsensus, KnnConsensusOptions } from './knn-consensus.ts';
+export {
+  DEFAULT_KNN_WEIGHT,
+  LABEL_ISSUE_CODE,
+  LABEL_ISSUES_DETECTOR,
+  createLabelIssueDetector,
+  labelIssueDetector,
+  severityFor,
+} from './label-issues.ts';
+export type { LabelIssueDetectorOptions } from './label-issues.ts';
+export { createDetector, detectorRegistry, getDetector, listDetectorNames, listDetectors } from './registry.ts';
+export type { DetectorOptions } from './registry.ts';

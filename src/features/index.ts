@@ -1,1 +1,14 @@
-export {};
+export { featurize, hstackCsrDense } from './featurize.ts';
+export { featurizeTabular, OTHER, MISSING } from './tabular.ts';
+export type { DroppedColumn } from './tabular.ts';
+export { featurizeText, hashWord, WORD_SEED, NGRAM_SEED, CHAR_SEED } from './text.ts';
+export { featurizeImages } from './image.ts';
+export { featurizeEmbedding } from './embedding.ts';
+export { tokenize, scanTokens, normalizeText, TOKEN_PATTERN, URL_TOKEN, NUMBER_TOKEN } from './tokenize.ts';
+export type { TokenizeOptions, TokenSink } from './tokenize.ts';
+export { murmur3_32, murmur3Utf8, murmur3CodePoints, murmur3Block, murmur3Finish } from './hash.ts';
+export { resolveOptions, DEFAULT_OPTIONS } from './options.ts';
+export type { ResolvedOptions } from './options.ts';
+export { FeaturesError } from './errors.ts';
+export type { FeaturesErrorCode } from './errors.ts';
+export type { Featurized, FeatureKind, FeaturizeOptions } from './types.ts';

@@ -1,2 +1,10 @@
 export { REPORT_SCHEMA, REPORT_VERSION } from './report.ts';
 export type { ScanReport, ReportInput, ReportSettings, ReportSummary, ClassSummary, SampleResult, SamplePreview } from './report.ts';
+export { runScan, hasFailingFindings } from './scan.ts';
+export type { ScanOptions } from './scan.ts';
+export { buildRepresentation } from './representation.ts';
+export type { Representation } from './representation.ts';
+export { ScanError } from './errors.ts';
+export type { ScanErrorCode } from './errors.ts';
+export { renderReport, renderText, renderJson, renderCsv, renderHtml, isReportFormat, REPORT_FORMATS, CSV_HEADER, FULL_REPORT_HINT, reportCsp } from './reporters/index.ts';
+export type { ReportFormat, RenderOptions, TextOptions, HtmlOptions } from './reporters/index.ts';

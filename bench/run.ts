@@ -1,0 +1,76 @@
+// `npm run bench`: detection quality and speed per scenario, medians over runs. Prints numbers;
+// never fails on a time. Usage: npm run bench [-- --runs 3] [-- --only fmnist-symmetric-10,...]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fashionAvailable } from './datasets.ts';
+
+interface Result {
+  scenario: string;
+  rows: number;
+  quality: { precision: number; recall: number; f1: number; auroc: number; averagePrecision: number; planted: number; flagged: number };
+  wallMs: number;
+  labelIssueStageMs: number;
+  timings: Record<string, number>;
+  outOfFoldAccuracy: number;
+  peakRssMiB: number;
+}
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] ?? 3) || 3;
+const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const overrides = args.includes('--config') ? (args[args.indexOf('--config') + 1] ?? '{}') : '{}';
+
+// Reference numbers from the issue: cleanlab + 5-fold logistic regression on the same kind of data.
+const TARGETS: Record<string, string> = {
+  'spam-symmetric-10': 'cleanlab F1 0.95; label stage ≤ 10 s',
+  'spam-targeted-30': '—',
+  'fmnist-symmetric-10': 'cleanlab F1 0.64, AUROC 0.98; label stage ≤ 6 s; scan < 20 s',
+  'fmnist-targeted-40': 'cleanlab F1 0.32',
+  'embeddings-100k': 'scan < 180 s',
+};
+
+let scenarios = ['spam-symmetric-10', 'spam-targeted-30', 'fmnist-symmetric-10', 'fmnist-targeted-40', 'embeddings-100k'];
+if (!fashionAvailable()) {
+  console.log('Fashion-MNIST not installed (apt-get install dataset-fashion-mnist): skipping its scenarios');
+  scenarios = scenarios.filter((s) => !s.startsWith('fmnist'));
+}
+if (onlyArg !== undefined) scenarios = scenarios.filter((s) => onlyArg.split(',').includes(s));
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+
+const all: Record<string, Result[]> = {};
+for (const scenario of scenarios) {
+  all[scenario] = [];
+  for (let r = 0; r < runs; r++) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'scenario.ts'), scenario, overrides], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Result;
+    all[scenario].push(result);
+    console.error(`${scenario} run ${r + 1}/${runs}: F1 ${result.quality.f1.toFixed(3)} wall ${(result.wallMs / 1000).toFixed(1)} s`);
+  }
+}
+
+const f3 = (x: number): string => x.toFixed(3);
+const s1 = (ms: number): string => (ms / 1000).toFixed(1);
+console.log(`\nTrainGuard label-issue benchmark — medians of ${runs} run(s), node ${process.version}\n`);
+console.log('| scenario | rows | planted | flagged | precision | recall | F1 | AUROC | AP | OOF acc | label stage s | scan s (read incl.) | peak RSS MiB | reference |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const [scenario, rs] of Object.entries(all)) {
+  const first = rs[0];
+  if (first === undefined) continue;
+  console.log(
+    `| ${scenario} | ${first.rows} | ${first.quality.planted} | ${first.quality.flagged} | ${f3(first.quality.precision)} | ${f3(first.quality.recall)} | ${f3(first.quality.f1)} | ${f3(first.quality.auroc)} | ${f3(first.quality.averagePrecision)} | ${f3(first.outOfFoldAccuracy)} | ${s1(median(rs.map((r) => r.labelIssueStageMs)))} | ${s1(median(rs.map((r) => r.wallMs)))} | ${median(rs.map((r) => r.peakRssMiB))} | ${TARGETS[scenario] ?? ''} |`,
+  );
+}
+console.log('\nQuality is identical across runs (seeded); times are medians. Stage timings of the last run:');
+for (const [scenario, rs] of Object.entries(all)) console.log(`  ${scenario}: ${JSON.stringify(rs.at(-1)?.timings)}`);
+mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+writeFileSync(join(import.meta.dirname, 'results', 'latest.json'), JSON.stringify(all, null, 2));

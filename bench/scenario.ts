@@ -1,0 +1,63 @@
+// Runs ONE bench scenario in its own process (so peak memory is the scenario's own) and prints a
+// JSON line with quality and timings. Driven by bench/run.ts.
+import { join } from 'node:path';
+import { resolveConfig } from '../src/config/index.ts';
+import { scanFile, loadSpamAssassin, writePoisonedCorpus, evaluateReport, DEMO_SCENARIOS, type ScanReport } from '../src/app/index.ts';
+import { evaluateDetection } from '../src/redteam/index.ts';
+import { BENCH_DIR, writeFashionCsv, writeEmbeddingCsv, plantFashionSymmetric, plantFashionShirtToTshirt } from './datasets.ts';
+
+const SEED = 1;
+const name = process.argv[2] ?? '';
+const overrides = JSON.parse(process.argv[3] ?? '{}') as Record<string, Record<string, unknown>>;
+
+function labelIssueStageMs(report: ScanReport): number {
+  const t = report.timings;
+  return Object.entries(t)
+    .filter(([k]) => k !== 'read' && k !== 'report')
+    .reduce((s, [, v]) => s + v, 0);
+}
+
+async function main(): Promise<void> {
+  const config = resolveConfig({ env: {}, flags: overrides });
+  let report: ScanReport;
+  let quality;
+  let wallMs: number;
+  if (name.startsWith('spam-')) {
+    const scenario = DEMO_SCENARIOS.find((s) => s.name === name);
+    if (scenario === undefined) throw new Error(`unknown scenario ${name}`);
+    const poisoned = await writePoisonedCorpus(loadSpamAssassin(), scenario, SEED, join(BENCH_DIR, 'spam'));
+    const t0 = performance.now();
+    ({ report } = await scanFile(poisoned.dataPath, config));
+    wallMs = performance.now() - t0;
+    quality = evaluateReport(report, poisoned);
+  } else {
+    const file =
+      name === 'fmnist-symmetric-10'
+        ? await writeFashionCsv(name, 20000, SEED, plantFashionSymmetric(SEED))
+        : name === 'fmnist-targeted-40'
+          ? await writeFashionCsv(name, 20000, SEED, plantFashionShirtToTshirt(SEED))
+          : name === 'embeddings-100k'
+            ? await writeEmbeddingCsv(name, 100000, 128, SEED)
+            : undefined;
+    if (file === undefined) throw new Error(`unknown scenario ${name}`);
+    const t0 = performance.now();
+    ({ report } = await scanFile(file.path, config));
+    wallMs = performance.now() - t0;
+    const truth = report.samples.map((s) => file.planted.get(s.externalId ?? '') ?? 0);
+    quality = evaluateDetection(report.samples.map((s) => s.score), report.samples.map((s) => s.flagged), truth);
+  }
+  const out = {
+    scenario: name,
+    rows: report.summary.samples,
+    quality,
+    wallMs: Math.round(wallMs),
+    labelIssueStageMs: labelIssueStageMs(report),
+    timings: report.timings,
+    outOfFoldAccuracy: report.summary.outOfFoldAccuracy,
+    estimatedNoiseRate: report.summary.estimatedNoiseRate,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+await main();

@@ -1,0 +1,12 @@
+export { scanFile } from './scan-file.ts';
+export type { ScanFileResult } from './scan-file.ts';
+export { runDemo, DEMO_SCENARIOS, writePoisonedCorpus, evaluateReport } from './demo.ts';
+export type { DemoResult, DemoScenario, PoisonedCorpus } from './demo.ts';
+export { loadSpamAssassin } from './spamassassin.ts';
+export type { Mail } from './spamassassin.ts';
+export { digestInput } from './input-digest.ts';
+export { TOOL_VERSION } from './version.ts';
+// The CLI renders reports and maps errors to exit codes; it reaches scan only through app.
+export { renderReport, hasFailingFindings } from '../scan/index.ts';
+export type { ScanReport } from '../scan/index.ts';
+export type { DetectionQuality } from '../redteam/index.ts';

@@ -1,0 +1,43 @@
+import type { Config } from '../config/index.ts';
+import type { Logger, ProgressFn } from '../core/index.ts';
+import { readDataset, type Dataset } from '../data/index.ts';
+import { runScan, type ScanReport } from '../scan/index.ts';
+import { digestInput } from './input-digest.ts';
+import { TOOL_VERSION } from './version.ts';
+
+export interface ScanFileResult {
+  readonly report: ScanReport;
+  readonly dataset: Dataset;
+}
+
+/** Use case `scan`: read a dataset file or folder and scan it with the resolved config. */
+export async function scanFile(path: string, config: Config, io: { progress?: ProgressFn; logger?: Logger } = {}): Promise<ScanFileResult> {
+  const progress = io.progress ?? (() => undefined);
+  progress('read', 0, 1);
+  const t0 = performance.now();
+  const [dataset, inputSha256] = await Promise.all([
+    readDataset(path, {
+      columns: definedOnly(config.columns),
+      ...(config.data.imageSize === undefined ? {} : { imageSize: config.data.imageSize }),
+      ...(config.data.imageGrey === undefined ? {} : { imageGrey: config.data.imageGrey }),
+      maxLineBytes: config.data.maxLineBytes,
+      maxBytes: config.data.maxBytes,
+    }),
+    digestInput(path),
+  ]);
+  const readMs = Math.round(performance.now() - t0);
+  progress('read', 1, 1);
+  const report = await runScan(dataset, {
+    ...config.scan,
+    progress,
+    ...(io.logger === undefined ? {} : { logger: io.logger }),
+    version: TOOL_VERSION,
+    inputSha256,
+  });
+  return { report: { ...report, timings: { read: readMs, ...report.timings } }, dataset };
+}
+
+/** Drop undefined keys: the config schema allows them, the reader's options (exactOptionalPropertyTypes) do not. */
+function definedOnly<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}

@@ -1,0 +1,8 @@
+import { TrainGuardError } from '../core/index.ts';
+
+export type CliErrorCode = 'CLI_BAD_FLAG' | 'CLI_USAGE';
+
+export class CliError extends TrainGuardError<CliErrorCode> {
+  override readonly name = 'CliError';
+  readonly module = 'cli';
+}

@@ -1,0 +1,20 @@
+/** Every default in one place. docs/cli.md documents each of these keys. */
+export const DEFAULTS = {
+  scan: {
+    seed: 0,
+    folds: 5,
+    k: 10,
+    filterBy: 'prune_by_noise_rate',
+    knnWeight: 0.5,
+    reducedDim: 128,
+    maxIter: 300,
+    failOn: 'high',
+    top: 20,
+    previews: 200,
+    detectors: ['label-issues'],
+  },
+  data: {
+    maxLineBytes: 64 * 1024 * 1024,
+    maxBytes: 4 * 1024 * 1024 * 1024,
+  },
+} as const;

@@ -1,0 +1,69 @@
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { Dataset, DatasetFormat, ReadOptions } from './dataset.ts';
+import { readCsv } from './csv.ts';
+import { DataError, fsError } from './errors.ts';
+import { readImageFolder } from './images.ts';
+import { readJsonl } from './jsonl.ts';
+import { readParquet } from './parquet.ts';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_LINE_BYTES } from './text-stream.ts';
+import type { ByteLimits } from './text-stream.ts';
+
+const BY_EXTENSION: Readonly<Record<string, DatasetFormat>> = {
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.tab': 'tsv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.parquet': 'parquet',
+  '.pq': 'parquet',
+};
+
+/** The format a path will be read as: `options.format`, else a folder = images, else by extension. */
+export async function detectFormat(path: string, format?: DatasetFormat): Promise<DatasetFormat> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch (err) {
+    throw fsError(err, path);
+  }
+  if (format !== undefined) return format;
+  if (isDir) return 'images';
+  const found = BY_EXTENSION[extname(path).toLowerCase()];
+  if (found === undefined) {
+    throw new DataError('DATA_UNSUPPORTED_FORMAT', `cannot tell the format of "${extname(path) || path}" files`, {
+      file: path,
+      hint: 'use .csv, .tsv, .jsonl, .ndjson, .parquet or an image folder, or pass --format',
+    });
+  }
+  return found;
+}
+
+/**
+ * Reads a dataset file or image folder into the columnar Dataset: CSV/TSV, JSONL, Parquet, or a
+ * folder of images. Every failure is a DataError with a code, a location and a hint.
+ */
+export async function readDataset(path: string, options: ReadOptions = {}): Promise<Dataset> {
+  const format = await detectFormat(path, options.format);
+  const limits: ByteLimits = {
+    maxBytes: positive(options.maxBytes, DEFAULT_MAX_BYTES, 'maxBytes'),
+    maxLineBytes: positive(options.maxLineBytes, DEFAULT_MAX_LINE_BYTES, 'maxLineBytes'),
+  };
+  switch (format) {
+    case 'csv':
+    case 'tsv':
+      return readCsv(path, format, limits, options);
+    case 'jsonl':
+      return readJsonl(path, limits, options);
+    case 'parquet':
+      return readParquet(path, limits, options);
+    case 'images':
+      return readImageFolder(path, limits, options);
+  }
+}
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0)) throw new DataError('DATA_BAD_OPTION', `${what} must be a positive number, got ${value}`, { hint: `omit ${what} for the default` });
+  return value;
+}
