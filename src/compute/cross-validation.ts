@@ -9,7 +9,8 @@ import type { Rng } from '../core/index.ts';
 import { ComputeError } from './errors.ts';
 import { checkFeatures, selectRows } from './kernels.ts';
 import type { FeatureMatrix } from './matrix.ts';
-import { predictProba, trainSoftmax } from './softmax.ts';
+import { predictProba, trainPrepared } from './softmax.ts';
+import { selectCscRows, toCsc } from './sparse.ts';
 
 /**
  * Fold index (0..folds−1) per sample, as sklearn's StratifiedKFold(shuffle=True) assigns them:
@@ -79,6 +80,13 @@ export async function crossValidatedProbabilities(x: FeatureMatrix, y: Int32Arra
   const foldOf = stratifiedFolds(y, K, folds, createRng(opts.seed));
   const present = new Uint8Array(K);
   for (const c of y) present[c] = 1;
+  for (let i = 0; i < n; i++) {
+    if (y[i]! < 0 || y[i]! >= K || !Number.isInteger(y[i]!)) {
+      throw new ComputeError('COMPUTE_INVALID_ARGUMENT', `label ${y[i]} at row ${i} outside 0..${K - 1}`);
+    }
+  }
+  // Sparse input is transposed once; each fold takes its rows from the column form.
+  const csc = x.kind === 'csr' ? toCsc(x) : undefined;
   const out = new Float32Array(n * K);
   for (let f = 0; f < folds; f++) {
     const train: number[] = [];
@@ -104,7 +112,8 @@ export async function crossValidatedProbabilities(x: FeatureMatrix, y: Int32Arra
       ...(opts.maxIter === undefined ? {} : { maxIter: opts.maxIter }),
       ...(opts.tol === undefined ? {} : { tol: opts.tol }),
     };
-    const model = await trainSoftmax(selectRows(x, trainIdx), Int32Array.from(train, (i) => y[i]!), K, trainOpts);
+    const trainX = x.kind === 'dense' ? selectRows(x, trainIdx) : selectCscRows(csc ?? toCsc(x), trainIdx);
+    const model = await trainPrepared(trainX, Int32Array.from(train, (i) => y[i]!), K, trainOpts);
     const p = await predictProba(model, selectRows(x, holdIdx));
     holdIdx.forEach((row, h) => out.set(p.subarray(h * K, h * K + K), row * K));
     for (const i of borrowed) {

@@ -186,7 +186,8 @@ export function l2NormalizeRows(x: DenseMatrix): DenseMatrix {
 export function assertFinite(values: Float32Array, cols: number, what: string): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i]!)) {
-      throw new ComputeError('COMPUTE_NON_FINITE', `${what}: non-finite value at row ${Math.floor(i / Math.max(1, cols))}`, {
+      const where = cols > 0 ? `row ${Math.floor(i / cols)}` : `stored value ${i}`;
+      throw new ComputeError('COMPUTE_NON_FINITE', `${what}: non-finite value at ${where}`, {
         hint: 'impute or drop NaN/Inf values before scanning',
       });
     }

@@ -105,7 +105,9 @@ export async function minimizeLbfgs(fg: Objective, x0: Float64Array, opts: Lbfgs
       for (let i = 0; i < nVar; i++) dir[i] = -g[i]!;
       dphi0 = dot(g, dir);
     }
-    const a0 = sList.length === 0 ? Math.min(1, 1 / Math.sqrt(-dphi0)) : 1;
+    // Without curvature pairs the scale of a good step is unknown; 1/‖g‖ (a unit-length move) is
+    // the usual guess, and the bracketing phase below grows it quickly if it is short.
+    const a0 = sList.length === 0 ? 1 / Math.sqrt(-dphi0) : 1;
     const found = await lineSearch(evalAt, x, f, dphi0, dir, a0);
     if (found === undefined) {
       const reason = maxAbs(g) < opts.gtol * 10 ? 'loss-change' : 'line-search';
@@ -185,7 +187,7 @@ async function lineSearch(
     if (Math.abs(cur.dphi) <= -C2 * dphi0) return cur;
     if (cur.dphi >= 0) return zoom(cur, prev);
     prev = cur;
-    a *= 2;
+    a *= 4;
   }
   return best;
 

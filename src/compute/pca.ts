@@ -10,6 +10,7 @@ import { orthonormalizeColumns, symmetricEig, toFloat32, toFloat64 } from './lin
 import { dense } from './matrix.ts';
 import type { DenseMatrix } from './matrix.ts';
 import { createRng } from '../core/index.ts';
+import { centredGramGraph, centredProjectGraph, floatTensor, loadOrt, run, session, tensorFloat32 } from './ort.ts';
 
 export interface PcaModel {
   readonly mean: Float32Array;
@@ -37,16 +38,7 @@ export async function fitPca(x: DenseMatrix, components: number, opts: PcaOption
   if (!Number.isInteger(components) || components < 1 || components > d) {
     throw new ComputeError('COMPUTE_INVALID_ARGUMENT', `fitPca: components must be in 1..${d}, got ${components}`);
   }
-  const mean64 = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean64[j] = mean64[j]! + x.data[i * d + j]!;
-  for (let j = 0; j < d; j++) mean64[j] = mean64[j]! / n;
-  const mean = toFloat32(mean64);
-  // Centre before the product: XᵀX − nμμᵀ in float32 cancels catastrophically when |μ| ≫ σ.
-  const xc = new Float32Array(x.data.length);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x.data[i * d + j]! - mean64[j]!;
-  const xcm = dense(n, d, xc);
-  const g = await matmul(xcm, xcm, { transA: true });
-  const cov32 = g.data;
+  const { mean, gram: cov32 } = await centredGram(x);
   const scale = 1 / (n - 1);
   for (let i = 0; i < cov32.length; i++) cov32[i] = cov32[i]! * scale;
   let totalVariance = 0;
@@ -67,6 +59,28 @@ export async function fitPca(x: DenseMatrix, components: number, opts: PcaOption
     for (let j = 0; j < d; j++) comp[c * d + j] = sign * eig.vectors[j * cols + c]!;
   }
   return { mean, components: dense(components, d, comp), explainedVariance, totalVariance };
+}
+
+/**
+ * Column means and the centred Gram matrix (X−μ)ᵀ(X−μ). Centring comes first because
+ * XᵀX − nμμᵀ in float32 cancels catastrophically when |μ| ≫ σ (pixel data: μ ≈ 70, σ small).
+ * Through ORT the centring happens inside the graph, so X is not copied in JS.
+ */
+async function centredGram(x: DenseMatrix): Promise<{ mean: Float32Array; gram: Float32Array }> {
+  const { rows: n, cols: d } = x;
+  const ort = n * d * d >= 1 << 17 ? await loadOrt() : null;
+  if (ort !== null) {
+    const s = await session(ort, 'centred_gram', centredGramGraph);
+    const out = await run(s, { X: floatTensor(ort, x.data, [n, d]) }, 'covariance');
+    return { mean: Float32Array.from(tensorFloat32(out.MU, 'mean')), gram: tensorFloat32(out.G, 'covariance') };
+  }
+  const mean64 = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean64[j] = mean64[j]! + x.data[i * d + j]!;
+  for (let j = 0; j < d; j++) mean64[j] = mean64[j]! / n;
+  const xc = new Float32Array(x.data.length);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x.data[i * d + j]! - mean64[j]!;
+  const xcm = dense(n, d, xc);
+  return { mean: toFloat32(mean64), gram: (await matmul(xcm, xcm, { transA: true })).data };
 }
 
 /**
@@ -98,6 +112,17 @@ export async function transformPca(model: PcaModel, x: DenseMatrix): Promise<Den
   const d = model.mean.length;
   if (x.cols !== d) throw new ComputeError('COMPUTE_SHAPE_MISMATCH', `transformPca: model has ${d} columns, data ${x.cols}`);
   assertFinite(x.data, d, 'transformPca');
+  const k = model.components.rows;
+  const ort = x.rows * d * k >= 1 << 17 ? await loadOrt() : null;
+  if (ort !== null) {
+    const s = await session(ort, 'centred_project', centredProjectGraph);
+    const out = await run(
+      s,
+      { X: floatTensor(ort, x.data, [x.rows, d]), MU: floatTensor(ort, model.mean, [d]), V: floatTensor(ort, model.components.data, [k, d]) },
+      'PCA projection',
+    );
+    return dense(x.rows, k, tensorFloat32(out.Z, 'PCA projection'));
+  }
   const xc = new Float32Array(x.data.length);
   for (let i = 0; i < x.rows; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x.data[i * d + j]! - model.mean[j]!;
   return matmul(dense(x.rows, d, xc), model.components, { transB: true });

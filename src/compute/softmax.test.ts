@@ -98,8 +98,8 @@ test('trainSoftmax reaches > 95 % accuracy on separable Gaussian blobs and conve
 test('CSR and dense inputs give the same model on the same data', async () => {
   const { x, y } = blobs(600, 40, 3, 0.8, 35); // 24 000 values: dense goes through ORT
   const sp = sparsified(x, 36);
-  const a = await trainSoftmax(sp.dense, y, 3, { tol: 1e-6 });
-  const b = await trainSoftmax(sp.csr, y, 3, { tol: 1e-6 });
+  const a = await trainSoftmax(sp.dense, y, 3, { tol: 1e-6, ftol: 1e-12 });
+  const b = await trainSoftmax(sp.csr, y, 3, { tol: 1e-6, ftol: 1e-12 });
   let maxDiff = 0;
   let maxW = 0;
   for (let i = 0; i < a.weights.length; i++) {
@@ -107,10 +107,10 @@ test('CSR and dense inputs give the same model on the same data', async () => {
     maxW = Math.max(maxW, Math.abs(a.weights[i]!));
   }
   assert.ok(maxDiff < 2e-3 * maxW, `max weight difference ${maxDiff} (max |w| ${maxW})`);
-  assert.ok(Math.abs(a.loss - b.loss) < 1e-5);
+  assert.ok(Math.abs(a.loss - b.loss) < 1e-5, `loss ${a.loss} vs ${b.loss}, iterations ${a.iterations} vs ${b.iterations}`);
   const pa = await predictProba(a, sp.dense);
   const pb = await predictProba(b, sp.csr);
-  for (let i = 0; i < pa.length; i++) assert.ok(Math.abs(pa[i]! - pb[i]!) < 1e-3);
+  for (let i = 0; i < pa.length; i++) assert.ok(Math.abs(pa[i]! - pb[i]!) < 1e-3, `probability ${i}: ${pa[i]} vs ${pb[i]}`);
 });
 
 test('training is deterministic and survives huge feature values (stable softmax)', async () => {
@@ -128,4 +128,17 @@ test('trainSoftmax rejects labels out of range and mismatched shapes', async () 
   await assert.rejects(trainSoftmax(x, new Int32Array(9), 2), (e: unknown) => e instanceof ComputeError && e.code === 'COMPUTE_SHAPE_MISMATCH');
   const model = await trainSoftmax(x, Int32Array.from({ length: 10 }, (_, i) => i % 2), 2);
   await assert.rejects(predictProba(model, dense(1, 4, new Float32Array(4))), (e: unknown) => e instanceof ComputeError && e.code === 'COMPUTE_SHAPE_MISMATCH');
+});
+
+test('preconditioning changes the path, not the optimum', async () => {
+  const { x, y } = blobs(300, 6, 3, 1, 39);
+  // Columns on wildly different scales, as PCA outputs are.
+  const scaled = dense(300, 6, x.data.map((v, i) => v * 10 ** ((i % 6) / 2 - 1) + 3));
+  const a = await trainSoftmax(scaled, y, 3, { tol: 1e-8, ftol: 1e-14, maxIter: 5000, precondition: false });
+  const b = await trainSoftmax(scaled, y, 3, { tol: 1e-8, ftol: 1e-14 });
+  assert.ok(b.iterations < a.iterations, `${b.iterations} vs ${a.iterations} iterations`);
+  assert.ok(Math.abs(a.loss - b.loss) < 1e-7, `loss ${a.loss} vs ${b.loss}`);
+  const pa = await predictProba(a, scaled);
+  const pb = await predictProba(b, scaled);
+  for (let i = 0; i < pa.length; i++) assert.ok(Math.abs(pa[i]! - pb[i]!) < 1e-4, `probability ${i}: ${pa[i]} vs ${pb[i]}`);
 });
