@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     timings: report.timings,
     outOfFoldAccuracy: report.summary.outOfFoldAccuracy,
     estimatedNoiseRate: report.summary.estimatedNoiseRate,
+    filterRule: (report.summary.detectors['label-issues'] as { filterBy?: string } | undefined)?.filterBy,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -17,3 +17,4 @@ export type { SoftmaxModel, SoftmaxOptions } from './softmax.ts';
 export { stratifiedFolds, crossValidatedProbabilities } from './cross-validation.ts';
 export type { CrossValidationOptions } from './cross-validation.ts';
 export { auroc, averagePrecision, precisionRecallF1 } from './metrics.ts';
+export { sketchColumns } from './sketch.ts';

@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tg-config-'));
 test('defaults when nothing is given', () => {
   const c = resolveConfig({ cwd: dir, env: {} });
   assert.equal(c.scan.folds, DEFAULTS.scan.folds);
-  assert.equal(c.scan.filterBy, 'prune_by_noise_rate');
+  assert.equal(c.scan.filterBy, 'auto');
   assert.deepEqual(c.columns, {});
 });
 

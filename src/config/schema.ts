@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { DEFAULTS } from './defaults.ts';
 
 export const FILTER_BY = [
+  'auto',
+  'rank_by_noise_rate',
   'prune_by_noise_rate',
   'prune_by_class',
   'both',

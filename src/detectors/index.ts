@@ -37,10 +37,14 @@ export {
   DEFAULT_KNN_WEIGHT,
   LABEL_ISSUE_CODE,
   LABEL_ISSUES_DETECTOR,
+  LABEL_ISSUE_FILTERS,
+  AUTO_FILTER,
+  CONCENTRATED_NOISE,
+  RANK_BY_NOISE_RATE,
   createLabelIssueDetector,
   labelIssueDetector,
   severityFor,
 } from './label-issues.ts';
-export type { LabelIssueDetectorOptions } from './label-issues.ts';
+export type { LabelIssueDetectorOptions, LabelIssueFilter } from './label-issues.ts';
 export { createDetector, detectorRegistry, getDetector, listDetectorNames, listDetectors } from './registry.ts';
 export type { DetectorOptions } from './registry.ts';

@@ -1,9 +1,9 @@
 import type { Detector } from './detector.ts';
 import { DetectorError } from './errors.ts';
-import { FILTER_BY_MODES, LABEL_QUALITY_METHODS } from './confident-learning.ts';
-import type { FilterBy, LabelQualityMethod } from './confident-learning.ts';
-import { createLabelIssueDetector, labelIssueDetector } from './label-issues.ts';
-import type { LabelIssueDetectorOptions } from './label-issues.ts';
+import { LABEL_QUALITY_METHODS } from './confident-learning.ts';
+import type { LabelQualityMethod } from './confident-learning.ts';
+import { LABEL_ISSUE_FILTERS, createLabelIssueDetector, labelIssueDetector } from './label-issues.ts';
+import type { LabelIssueDetectorOptions, LabelIssueFilter } from './label-issues.ts';
 
 /**
  * Options as they arrive from config or flags (strings not yet checked). Each detector takes the
@@ -55,7 +55,7 @@ function unknownDetector(name: string): DetectorError {
 
 function labelIssueOptions(o: DetectorOptions): LabelIssueDetectorOptions {
   return {
-    ...(o.filterBy === undefined ? {} : { filterBy: oneOf<FilterBy>(FILTER_BY_MODES, o.filterBy, 'filterBy') }),
+    ...(o.filterBy === undefined ? {} : { filterBy: oneOf<LabelIssueFilter>(LABEL_ISSUE_FILTERS, o.filterBy, 'filterBy') }),
     ...(o.scoreMethod === undefined ? {} : { scoreMethod: oneOf<LabelQualityMethod>(LABEL_QUALITY_METHODS, o.scoreMethod, 'scoreMethod') }),
     ...(o.knnWeight === undefined ? {} : { knnWeight: o.knnWeight }),
     ...(o.minExamplesPerClass === undefined ? {} : { minExamplesPerClass: o.minExamplesPerClass }),
