@@ -15,16 +15,15 @@ export async function scanFile(path: string, config: Config, io: { progress?: Pr
   const progress = io.progress ?? (() => undefined);
   progress('read', 0, 1);
   const t0 = performance.now();
-  const [dataset, inputSha256] = await Promise.all([
-    readDataset(path, {
+  // Read first: the reader owns the typed errors for a missing or unreadable path.
+  const dataset = await readDataset(path, {
       columns: definedOnly(config.columns),
       ...(config.data.imageSize === undefined ? {} : { imageSize: config.data.imageSize }),
       ...(config.data.imageGrey === undefined ? {} : { imageGrey: config.data.imageGrey }),
       maxLineBytes: config.data.maxLineBytes,
       maxBytes: config.data.maxBytes,
-    }),
-    digestInput(path),
-  ]);
+    });
+  const inputSha256 = await digestInput(path);
   const readMs = Math.round(performance.now() - t0);
   progress('read', 1, 1);
   const report = await runScan(dataset, {
