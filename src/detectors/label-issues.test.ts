@@ -50,7 +50,7 @@ function near(a: number, b: number, tol = 1e-6): boolean {
 }
 
 test('blends model and neighbours, flags sample 5 with evidence a reviewer can judge', async () => {
-  const res = await run({}, PROBS, KNN);
+  const res = await run({ filterBy: 'prune_by_noise_rate' }, PROBS, KNN);
   [0.05, 0.1, 0.15, 0.1, 0.05, 0.95].forEach((s, i) => assert.ok(near(res.scores[i]!, s), `score ${i}: ${res.scores[i]}`));
   assert.equal(res.findings.length, 1);
   const f = res.findings[0]!;

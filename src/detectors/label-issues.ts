@@ -27,7 +27,7 @@ import {
   labelQualityScores,
   normalizedMargin,
 } from './confident-learning.ts';
-import type { LabelQualityMethod } from './confident-learning.ts';
+import type { JointEstimate, LabelQualityMethod } from './confident-learning.ts';
 import { DetectorError } from './errors.ts';
 import { assertLabelsAndProbs } from './inputs.ts';
 import type { ProbMatrix } from './inputs.ts';
@@ -50,13 +50,16 @@ export const LABEL_ISSUES_DETECTOR = 'label-issues';
  */
 export const RANK_BY_NOISE_RATE = 'rank_by_noise_rate';
 /**
- * The default: pick between the two budget rules from the estimated joint itself. When one
- * (given, true) cell holds ≥ CONCENTRATED_NOISE × its even share of the noise — a targeted flip, or
- * a few confusable class pairs — the per-pair budget of prune_by_noise_rate is trusted; when the
- * noise is spread, rank_by_noise_rate. The choice and the concentration are in the summary.
+ * The default: pick between the two budget rules from the estimated noise itself. When one
+ * (given, true) pair's noise rate is ≥ CONCENTRATED_NOISE × the mean off-diagonal rate (and
+ * significantly so, CONCENTRATED_NOISE_Z) — a
+ * targeted flip, or a few confusable class pairs — the per-pair budget of prune_by_noise_rate is
+ * trusted; when the noise is spread evenly, rank_by_noise_rate. The choice and the concentration are in the summary.
  */
 export const AUTO_FILTER = 'auto';
 export const CONCENTRATED_NOISE = 1.5;
+/** ... and only when that entry is this many Poisson standard deviations above uniform. */
+export const CONCENTRATED_NOISE_Z = 3;
 export const LABEL_ISSUE_FILTERS = [AUTO_FILTER, RANK_BY_NOISE_RATE, ...FILTER_BY_MODES] as const;
 export type LabelIssueFilter = (typeof LABEL_ISSUE_FILTERS)[number];
 
@@ -151,8 +154,9 @@ function runLabelIssues(ctx: DetectorContext, options: ResolvedOptions): Detecto
     return emptyResult(options, w);
   }
   const estimate = estimateJoint(labels, probs, K);
-  const concentration = noiseConcentration(estimate.joint, K);
-  const rule = options.filterBy !== AUTO_FILTER ? options.filterBy : concentration >= CONCENTRATED_NOISE ? 'prune_by_noise_rate' : RANK_BY_NOISE_RATE;
+  const concentration = noiseConcentration(estimate, K, n);
+  const concentrated = concentration.ratio >= CONCENTRATED_NOISE && concentration.z >= CONCENTRATED_NOISE_Z;
+  const rule = options.filterBy !== AUTO_FILTER ? options.filterBy : concentrated ? 'prune_by_noise_rate' : RANK_BY_NOISE_RATE;
   const flagged =
     rule === RANK_BY_NOISE_RATE
       ? rankByNoiseRate(labels, probs, K)
@@ -188,7 +192,7 @@ function runLabelIssues(ctx: DetectorContext, options: ResolvedOptions): Detecto
     findings,
     summary: {
       filterBy: rule,
-      noiseConcentration: round6(concentration),
+      noiseConcentration: { ratio: round6(concentration.ratio), z: round6(concentration.z) },
       knnWeight: w,
       scoreMethod: options.scoreMethod,
       numLabelIssues: findings.length,
@@ -335,20 +339,30 @@ export const labelIssueDetector: Detector = createLabelIssueDetector();
 
 
 /**
- * How concentrated the estimated label noise is: the largest off-diagonal cell of the joint as a
- * multiple of its share if the off-diagonal mass were spread evenly over the K(K−1) cells
- * (1 = uniform noise; K(K−1) = all noise in one (given, true) pair).
+ * How concentrated the estimated label noise is. Returns `ratio`: the largest off-diagonal entry
+ * of the noise matrix P(given | true) over the mean off-diagonal entry (uniform noise gives every
+ * entry ε/(K−1) whatever the class sizes, so ≈ 1; a targeted flip puts it all in one entry), and
+ * `z`: how many Poisson standard deviations that entry's count lies above the count uniform noise
+ * would give it, so that small datasets' sampling noise is not read as a targeted attack. (The
+ * joint itself would not do: under uniform noise its cells scale with the class priors.)
  */
-function noiseConcentration(joint: ArrayLike<number>, K: number): number {
+function noiseConcentration(estimate: JointEstimate, K: number, n: number): { ratio: number; z: number } {
+  const noise = estimate.noiseMatrix;
   let total = 0;
-  let largest = 0;
-  for (let a = 0; a < K; a++) {
-    for (let b = 0; b < K; b++) {
-      if (a === b) continue;
-      const v = joint[a * K + b]!;
-      total += v;
-      if (v > largest) largest = v;
+  let best = -1;
+  for (let g = 0; g < K; g++) {
+    for (let t = 0; t < K; t++) {
+      if (g === t) continue;
+      total += noise[g * K + t]!;
+      if (best < 0 || noise[g * K + t]! > noise[best]!) best = g * K + t;
     }
   }
-  return total > 0 ? (largest / total) * K * (K - 1) : 1;
+  const mean = total / (K * (K - 1));
+  if (best < 0 || mean <= 0) return { ratio: 1, z: 0 };
+  const t = best % K;
+  let trueCount = 0;
+  for (let g = 0; g < K; g++) trueCount += estimate.joint[g * K + t]! * n;
+  const expected = mean * trueCount;
+  const observed = noise[best]! * trueCount;
+  return { ratio: noise[best]! / mean, z: expected > 0 ? (observed - expected) / Math.sqrt(expected) : 0 };
 }
