@@ -20,6 +20,8 @@ const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 3) || 3;
 const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const overrides = args.includes('--config') ? (args[args.indexOf('--config') + 1] ?? '{}') : '{}';
+// --seeds 1,2,3: plant each attack with several seeds (one run each) to see how much quality varies.
+const seeds = args.includes('--seeds') ? (args[args.indexOf('--seeds') + 1] ?? '1').split(',') : undefined;
 
 // Reference numbers from the issue: cleanlab + 5-fold logistic regression on the same kind of data.
 const TARGETS: Record<string, string> = {
@@ -46,21 +48,21 @@ const median = (xs: number[]): number => {
 const all: Record<string, Result[]> = {};
 for (const scenario of scenarios) {
   all[scenario] = [];
-  for (let r = 0; r < runs; r++) {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'scenario.ts'), scenario, overrides], {
+  for (let r = 0; r < (seeds?.length ?? runs); r++) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'scenario.ts'), scenario, overrides, seeds?.[r] ?? '1'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,
     });
     const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Result;
     all[scenario].push(result);
-    console.error(`${scenario} run ${r + 1}/${runs}: F1 ${result.quality.f1.toFixed(3)} wall ${(result.wallMs / 1000).toFixed(1)} s`);
+    console.error(`${scenario} ${seeds === undefined ? `run ${r + 1}/${runs}` : `attack seed ${seeds[r]}`}: F1 ${result.quality.f1.toFixed(3)} AUROC ${result.quality.auroc.toFixed(3)} wall ${(result.wallMs / 1000).toFixed(1)} s`);
   }
 }
 
 const f3 = (x: number): string => x.toFixed(3);
 const s1 = (ms: number): string => (ms / 1000).toFixed(1);
-console.log(`\nTrainGuard label-issue benchmark — medians of ${runs} run(s), node ${process.version}\n`);
+console.log(`\nTrainGuard label-issue benchmark — medians of ${seeds === undefined ? `${runs} run(s)` : `attack seeds ${seeds.join(',')}`}, node ${process.version}\n`);
 console.log('| scenario | rows | planted | flagged | precision | recall | F1 | AUROC | AP | OOF acc | label stage s | scan s (read incl.) | peak RSS MiB | reference |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [scenario, rs] of Object.entries(all)) {
@@ -70,7 +72,14 @@ for (const [scenario, rs] of Object.entries(all)) {
     `| ${scenario} | ${first.rows} | ${first.quality.planted} | ${first.quality.flagged} | ${f3(first.quality.precision)} | ${f3(first.quality.recall)} | ${f3(first.quality.f1)} | ${f3(first.quality.auroc)} | ${f3(first.quality.averagePrecision)} | ${f3(first.outOfFoldAccuracy)} | ${s1(median(rs.map((r) => r.labelIssueStageMs)))} | ${s1(median(rs.map((r) => r.wallMs)))} | ${median(rs.map((r) => r.peakRssMiB))} | ${TARGETS[scenario] ?? ''} |`,
   );
 }
-console.log('\nQuality is identical across runs (seeded); times are medians. Stage timings of the last run:');
+if (seeds !== undefined) {
+  console.log('\nPer attack seed (F1 / AUROC):');
+  for (const [scenario, rs] of Object.entries(all)) {
+    const f1s = rs.map((r) => r.quality.f1);
+    console.log(`  ${scenario}: ${rs.map((r, i) => `seed ${seeds[i]}: ${f3(r.quality.f1)} / ${f3(r.quality.auroc)}`).join(', ')}; median F1 ${f3(median(f1s))}, min ${f3(Math.min(...f1s))}`);
+  }
+}
+console.log('\nWith one attack seed, quality is identical across runs (everything is seeded); times are medians. Stage timings of the last run:');
 for (const [scenario, rs] of Object.entries(all)) console.log(`  ${scenario}: ${JSON.stringify(rs.at(-1)?.timings)}`);
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 writeFileSync(join(import.meta.dirname, 'results', 'latest.json'), JSON.stringify(all, null, 2));

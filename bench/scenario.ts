@@ -6,7 +6,8 @@ import { scanFile, loadSpamAssassin, writePoisonedCorpus, evaluateReport, DEMO_S
 import { evaluateDetection } from '../src/redteam/index.ts';
 import { BENCH_DIR, writeFashionCsv, writeEmbeddingCsv, plantFashionSymmetric, plantFashionShirtToTshirt } from './datasets.ts';
 
-const SEED = 1;
+/** The seed of the planted attack (and the data subset); the scan's own seed stays the config's. */
+const SEED = Number(process.argv[4] ?? 1);
 const name = process.argv[2] ?? '';
 const overrides = JSON.parse(process.argv[3] ?? '{}') as Record<string, Record<string, unknown>>;
 
