@@ -50,7 +50,7 @@ function near(a: number, b: number, tol = 1e-6): boolean {
 }
 
 test('blends model and neighbours, flags sample 5 with evidence a reviewer can judge', async () => {
-  const res = await run({ filterBy: 'prune_by_noise_rate' }, PROBS, KNN);
+  const res = await run({ filterBy: 'prune_by_noise_rate', knnWeight: 0.5 }, PROBS, KNN);
   [0.05, 0.1, 0.15, 0.1, 0.05, 0.95].forEach((s, i) => assert.ok(near(res.scores[i]!, s), `score ${i}: ${res.scores[i]}`));
   assert.equal(res.findings.length, 1);
   const f = res.findings[0]!;
@@ -109,7 +109,7 @@ test('knnWeight 0 is plain confident learning on the model; no model means the k
 });
 
 test('options: filterBy and scoreMethod reach the run; bad options and missing inputs are typed errors', async () => {
-  const res = await run({ filterBy: 'predicted_neq_given', scoreMethod: 'self_confidence' }, PROBS, KNN);
+  const res = await run({ filterBy: 'predicted_neq_given', scoreMethod: 'self_confidence', knnWeight: 0.5 }, PROBS, KNN);
   assert.equal(res.summary['filterBy'], 'predicted_neq_given');
   assert.ok(near(res.scores[5]!, 0.95)); // 1 − p*_given
   const badOption = (e: unknown): boolean => e instanceof DetectorError && e.code === 'DETECTOR_BAD_OPTION';

@@ -3,13 +3,13 @@
  * signals — the model's out-of-fold probabilities (confident learning) and, when a kNN graph
  * exists, what the nearest neighbours are labelled (kNN consensus).
  *
- * Blend: p* = (1 − w)·predProbs + w·q_knn, with w = `knnWeight` (default 0.5 when a graph exists,
+ * Blend: p* = (1 − w)·predProbs + w·q_knn, with w = `knnWeight` (default 0.4 when a graph exists,
  * 0 without one; 1 when there is a graph but no model). Both are leave-one-out distributions over
  * the same classes, so the blend is one too, and confident learning runs on it unchanged: a model
  * that memorised a flipped label is outvoted by its neighbours, and a neighbourhood confused by a
  * cluster of poisons is outvoted by a model that generalises.
  *
- * Flagged set: `findLabelIssues(p*, filterBy)` (default prune_by_noise_rate).
+ * Flagged set: `auto` (default; see AUTO_FILTER), `rank_by_noise_rate`, or `findLabelIssues(p*, filterBy)`.
  * Score: 1 − label quality of p* (default normalized margin, so score = (1 − p*_given + max_other p*) / 2),
  * in [0, 1], higher = more suspicious; it ranks every sample, flagged or not.
  * Severity of a finding by score: ≥ 0.9 high, ≥ 0.7 medium, else low. With the normalized-margin
@@ -83,14 +83,14 @@ function rankByNoiseRate(labels: Int32Array, probs: ProbMatrix, K: number): Uint
 }
 export const LABEL_ISSUE_CODE = 'LABEL_ISSUE';
 /** Default weight of the kNN vote in the blend when a graph exists. */
-export const DEFAULT_KNN_WEIGHT = 0.5;
+export const DEFAULT_KNN_WEIGHT = 0.4;
 /** At most this many neighbours and model classes are listed in a finding's evidence. */
 const EVIDENCE_LIST_LIMIT = 10;
 
 export interface LabelIssueDetectorOptions {
   /** Which rule flags samples: `auto` (default), `rank_by_noise_rate`, or any cleanlab `filter_by` mode. */
   readonly filterBy?: LabelIssueFilter;
-  /** Weight w of the kNN vote in p* = (1 − w)·predProbs + w·q_knn, in [0, 1] (default 0.5 with a graph). */
+  /** Weight w of the kNN vote in p* = (1 − w)·predProbs + w·q_knn, in [0, 1] (default 0.4 with a graph). */
   readonly knnWeight?: number;
   /** Label-quality score behind the per-sample suspicion (default `normalized_margin`). */
   readonly scoreMethod?: LabelQualityMethod;
