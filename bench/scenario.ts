@@ -18,6 +18,15 @@ function labelIssueStageMs(report: ScanReport): number {
     .reduce((s, [, v]) => s + v, 0);
 }
 
+/** Label flips are the label-issues detector's job: judge its own flags and scores, not the union of all detectors. */
+function labelIssueQuality(report: ScanReport, truth: number[]): ReturnType<typeof evaluateDetection> {
+  return evaluateDetection(
+    report.samples.map((x) => x.scores['label-issues'] ?? x.score),
+    report.samples.map((x) => x.detectors.includes('label-issues')),
+    truth,
+  );
+}
+
 async function main(): Promise<void> {
   const config = resolveConfig({ env: {}, flags: overrides });
   let report: ScanReport;
@@ -45,7 +54,7 @@ async function main(): Promise<void> {
     ({ report } = await scanFile(file.path, config));
     wallMs = performance.now() - t0;
     const truth = report.samples.map((s) => file.planted.get(s.externalId ?? '') ?? 0);
-    quality = evaluateDetection(report.samples.map((s) => s.score), report.samples.map((s) => s.flagged), truth);
+    quality = labelIssueQuality(report, truth);
   }
   const out = {
     scenario: name,

@@ -60,11 +60,15 @@ export async function writePoisonedCorpus(mails: readonly Mail[], scenario: Demo
   return { dataPath, truthPath, planted, mails };
 }
 
-/** Score a report against planted truth, matching samples by their external id. */
-export function evaluateReport(report: ScanReport, poisoned: PoisonedCorpus): DetectionQuality {
+/**
+ * Score a report against planted label flips, matching samples by their external id. Flips are
+ * the label-issues detector's job, so its own flags and scores are judged (other detectors, such
+ * as duplicates, flag other things).
+ */
+export function evaluateReport(report: ScanReport, poisoned: PoisonedCorpus, detector = 'label-issues'): DetectionQuality {
   const isPlanted = new Map(poisoned.mails.map((m, i) => [m.id, poisoned.planted.planted[i] ?? 0]));
-  const scores = report.samples.map((s) => s.score);
-  const flagged = report.samples.map((s) => s.flagged);
+  const scores = report.samples.map((s) => s.scores[detector] ?? s.score);
+  const flagged = report.samples.map((s) => s.detectors.includes(detector));
   const truth = report.samples.map((s) => isPlanted.get(s.externalId ?? '') ?? 0);
   return evaluateDetection(scores, flagged, truth);
 }

@@ -90,6 +90,8 @@ export interface SampleResult {
   readonly suggestedProbability: number | null;
   /** Detectors that flagged this sample. */
   readonly detectors: readonly string[];
+  /** Each detector's own score for this sample (the combined `score` is their maximum). */
+  readonly scores: Readonly<Record<string, number>>;
 }
 
 export type SamplePreview =

@@ -130,7 +130,11 @@ async function assembleReport(
   const flaggedBy: string[][] = Array.from({ length: n }, () => []);
   for (const { name, result } of results) {
     for (let i = 0; i < n; i++) score[i] = Math.max(score[i] ?? 0, result.scores[i] ?? 0);
-    for (const f of result.findings) flaggedBy[f.index]?.push(name);
+    for (const f of result.findings) {
+      const by = flaggedBy[f.index];
+      // A detector may report several findings for one sample; list it once.
+      if (by !== undefined && by.at(-1) !== name) by.push(name);
+    }
   }
   const labelIssues = results.find((r) => r.name === 'label-issues')?.result;
   const suggested = labelIssues?.perSample?.suggestedLabel ?? null;
@@ -152,6 +156,7 @@ async function assembleReport(
       suggestedLabel: s === undefined || s < 0 ? null : (dataset.labelNames[s] ?? null),
       suggestedProbability: suggestedP === null || s === undefined || s < 0 ? null : round6(suggestedP[i] ?? 0),
       detectors: flaggedBy[i] ?? [],
+      scores: Object.fromEntries(results.map((r) => [r.name, round6(r.result.scores[i] ?? 0)])),
     });
   }
 

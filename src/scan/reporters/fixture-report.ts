@@ -66,6 +66,7 @@ export function fixtureReport(): ScanReport {
       suggestedLabel: s?.label ?? null,
       suggestedProbability: s?.p ?? null,
       detectors: s?.detectors ?? [],
+      scores: { 'label-issues': SCORES[index] ?? 0 },
     };
   });
 

@@ -102,6 +102,7 @@ function sampleFromFinding(index: number, findings: readonly Finding[]): SampleR
     suggestedLabel: null,
     suggestedProbability: null,
     detectors: [...new Set(findings.map((x) => x.detector))],
+    scores: Object.fromEntries(findings.map((x) => [x.detector, x.score])),
   };
 }
 
