@@ -10,3 +10,4 @@ export { TOOL_VERSION } from './version.ts';
 export { renderReport, hasFailingFindings } from '../scan/index.ts';
 export type { ScanReport } from '../scan/index.ts';
 export type { DetectionQuality } from '../redteam/index.ts';
+export { injectFile, evaluateRedteam, type InjectFileOptions, type InjectFileResult } from './redteam.ts';

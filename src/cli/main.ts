@@ -3,6 +3,7 @@ import { TOOL_VERSION } from '../app/index.ts';
 import { EXIT, reportError } from './exit.ts';
 import { registerScan } from './scan.ts';
 import { registerDemo } from './demo.ts';
+import { registerRedteam } from './redteam.ts';
 
 /** The `trainguard` command line: parse, run one use case, render, set the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -18,6 +19,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerScan(program, setExit);
   registerDemo(program, setExit);
+  registerRedteam(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {

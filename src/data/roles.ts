@@ -26,7 +26,8 @@ export interface RoleAssignment {
 }
 
 const LABEL_NAMES = ['label', 'labels', 'class', 'target', 'y', 'category'];
-const ID_NAMES = ['id', 'uid', 'uuid', 'sample_id', '_id'];
+// tg_id is the id column `trainguard redteam inject` adds to files that have none.
+const ID_NAMES = ['id', 'uid', 'uuid', 'sample_id', '_id', 'tg_id'];
 const SOURCE_NAMES = ['source', 'origin', 'contributor', 'annotator'];
 const TEXT_NAMES = ['text', 'content', 'body', 'sentence', 'review', 'message', 'email'];
 const EMBEDDING_NAMES = ['embedding', 'embeddings', 'vector', 'emb'];

@@ -48,3 +48,8 @@ export {
 export type { LabelIssueDetectorOptions, LabelIssueFilter } from './label-issues.ts';
 export { createDetector, detectorRegistry, getDetector, listDetectorNames, listDetectors } from './registry.ts';
 export type { DetectorOptions } from './registry.ts';
+export { createDuplicatesDetector } from './duplicates.ts';
+export { createNearDuplicatesDetector } from './near-duplicates.ts';
+export type { NearDuplicatesOptions } from './near-duplicates.ts';
+export { findNearDuplicateTexts, minhashSignatures, estimateJaccard } from './minhash.ts';
+export { createOutliersDetector } from './outliers.ts';

@@ -4,6 +4,9 @@ import { LABEL_QUALITY_METHODS } from './confident-learning.ts';
 import type { LabelQualityMethod } from './confident-learning.ts';
 import { LABEL_ISSUE_FILTERS, createLabelIssueDetector, labelIssueDetector } from './label-issues.ts';
 import type { LabelIssueDetectorOptions, LabelIssueFilter } from './label-issues.ts';
+import { createDuplicatesDetector } from './duplicates.ts';
+import { createNearDuplicatesDetector } from './near-duplicates.ts';
+import { createOutliersDetector } from './outliers.ts';
 
 /**
  * Options as they arrive from config or flags (strings not yet checked). Each detector takes the
@@ -20,10 +23,18 @@ export interface DetectorOptions {
 
 type DetectorFactory = (options: DetectorOptions) => Detector;
 
-const factories = new Map<string, DetectorFactory>([[labelIssueDetector.name, (o) => createLabelIssueDetector(labelIssueOptions(o))]]);
+// Detectors that take no scan-level options ignore them; later detectors register here.
+const factories = new Map<string, DetectorFactory>([
+  [labelIssueDetector.name, (o) => createLabelIssueDetector(labelIssueOptions(o))],
+  ['duplicates', () => createDuplicatesDetector()],
+  ['near-duplicates', () => createNearDuplicatesDetector()],
+  ['outliers', () => createOutliersDetector()],
+]);
 
-/** Every detector the scan can run, by name, with default options. Later detectors register here. */
-export const detectorRegistry: ReadonlyMap<string, Detector> = new Map<string, Detector>([[labelIssueDetector.name, labelIssueDetector]]);
+/** Every detector the scan can run, by name, with default options. */
+export const detectorRegistry: ReadonlyMap<string, Detector> = new Map<string, Detector>(
+  [...factories].map(([name, make]) => [name, name === labelIssueDetector.name ? labelIssueDetector : make({})]),
+);
 
 /** The detector called `name` with default options; DETECTOR_UNKNOWN (with the known names as hint) otherwise. */
 export function getDetector(name: string): Detector {

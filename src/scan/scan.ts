@@ -131,6 +131,8 @@ async function assembleReport(
   for (const { name, result } of results) {
     for (let i = 0; i < n; i++) score[i] = Math.max(score[i] ?? 0, result.scores[i] ?? 0);
     for (const f of result.findings) {
+      // Info findings (e.g. same-label near duplicates) are context for a reviewer, not a flag.
+      if (f.severity === 'info') continue;
       const by = flaggedBy[f.index];
       // A detector may report several findings for one sample; list it once.
       if (by !== undefined && by.at(-1) !== name) by.push(name);

@@ -1,0 +1,76 @@
+// End-to-end: `redteam inject` → `scan` → `redteam eval` as a black box. Guards against: a poisoned
+// file the scan cannot read or match back to the truth (ids lost, rows shifted), an evaluation that
+// reports recall the scan did not earn, and bad parameters ending in a stack trace instead of a code.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRng } from '../src/core/index.ts';
+
+const root = join(import.meta.dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'tg-redteam-'));
+
+function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(root, 'bin/trainguard.js'), ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Three well-separated Gaussian classes in 4-d, 300 rows, with an id column. */
+function writeClean(path: string): void {
+  const rng = createRng(21);
+  const lines = ['id,label,f1,f2,f3,f4'];
+  for (let i = 0; i < 300; i++) {
+    const c = i % 3;
+    const f = Array.from({ length: 4 }, (_, j) => (j === c ? 4 : 0) + rng.normal());
+    lines.push(`s${i},${['red', 'green', 'blue'][c]},${f.map((v) => v.toFixed(4)).join(',')}`);
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+test('inject symmetric flips, scan the poisoned file, and eval finds recall ≥ 0.7', () => {
+  writeClean(join(dir, 'clean.csv'));
+  const inj = cli(['redteam', 'inject', 'clean.csv', '--attack', 'symmetric', '--rate', '0.1', '--seed', '4', '-o', 'poisoned.csv', '--truth', 'truth.json']);
+  assert.equal(inj.code, 0, inj.stderr);
+  const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { planted: { id: string; attack: string }[]; idColumn: string };
+  assert.equal(truth.planted.length, 30);
+  assert.equal(truth.idColumn, 'id');
+  const again = cli(['redteam', 'inject', 'clean.csv', '--attack', 'symmetric', '--rate', '0.1', '--seed', '4', '-o', 'again.csv', '--truth', 'truth2.json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(readFileSync(join(dir, 'again.csv'), 'utf8'), readFileSync(join(dir, 'poisoned.csv'), 'utf8'));
+
+  const scan = cli(['scan', 'poisoned.csv', '--format', 'json', '--fail-on', 'critical', '-q']);
+  assert.equal(scan.code, 0, scan.stderr);
+  writeFileSync(join(dir, 'report.json'), scan.stdout);
+  const ev = cli(['redteam', 'eval', 'report.json', '--truth', 'truth.json', '--k', '30', '--format', 'json']);
+  assert.equal(ev.code, 0, ev.stderr);
+  const e = JSON.parse(ev.stdout) as { recall: number; precision: number; auroc: number; precisionAtK: number; matchedBy: string; unmatched: number; perAttack: { attack: string; recall: number }[] };
+  assert.equal(e.matchedBy, 'externalId');
+  assert.equal(e.unmatched, 0);
+  assert.ok(e.recall >= 0.7, `recall ${e.recall}`);
+  assert.ok(e.auroc >= 0.9, `auroc ${e.auroc}`);
+  assert.equal(e.perAttack[0]?.attack, 'symmetric');
+  const text = cli(['redteam', 'eval', 'report.json', '--truth', 'truth.json']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^recall\s+\d\.\d{3}$/m);
+  assert.match(text.stdout, /^precision@100\s+\d\.\d{3}$/m);
+});
+
+test('bad parameters exit 2 with one line naming the code', () => {
+  writeClean(join(dir, 'clean.csv'));
+  const cases: [string[], string][] = [
+    [['redteam', 'inject', 'clean.csv', '--attack', 'zap', '-o', 'p.csv', '--truth', 't.json'], 'REDTEAM_BAD_ATTACK'],
+    [['redteam', 'inject', 'clean.csv', '--attack', 'symmetric', '--rate', '2', '-o', 'p.csv', '--truth', 't.json'], 'REDTEAM_BAD_RATE'],
+    [['redteam', 'inject', 'clean.csv', '--attack', 'targeted', '--from', 'red', '--to', 'pink', '-o', 'p.csv', '--truth', 't.json'], 'REDTEAM_UNKNOWN_CLASS'],
+    [['redteam', 'eval', 'clean.csv', '--truth', 'clean.csv'], 'REDTEAM_BAD_TRUTH'],
+  ];
+  writeFileSync(join(dir, 'm.json'), '{"labels":["red","green","blue"],"matrix":[[1,0,0],[0,1,0]]}');
+  cases.push([['redteam', 'inject', 'clean.csv', '--attack', 'class-conditional', '--noise-matrix', 'm.json', '-o', 'p.csv', '--truth', 't.json'], 'REDTEAM_BAD_NOISE_MATRIX']);
+  for (const [args, code] of cases) {
+    const r = cli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, new RegExp(`^error ${code}`), r.stderr);
+    assert.doesNotMatch(r.stderr, /internal error/);
+  }
+});
