@@ -14,7 +14,8 @@ const overrides = JSON.parse(process.argv[3] ?? '{}') as Record<string, Record<s
 function labelIssueStageMs(report: ScanReport): number {
   const t = report.timings;
   return Object.entries(t)
-    .filter(([k]) => k !== 'read' && k !== 'report')
+    // Everything the label-issue pass needs; other detectors' stages are not part of it.
+    .filter(([k]) => k !== 'read' && k !== 'report' && (!k.startsWith('detect:') || k === 'detect:label-issues'))
     .reduce((s, [, v]) => s + v, 0);
 }
 
