@@ -1,6 +1,7 @@
 import type { Dataset, ReadOptions } from './dataset.ts';
 import { CsvTokenizer } from './csv-tokenizer.ts';
 import { DataError } from './errors.ts';
+import { missingTextToken } from './profile.ts';
 import { TableBuilder } from './table.ts';
 import { readTextChunks } from './text-stream.ts';
 import type { ByteLimits } from './text-stream.ts';
@@ -57,7 +58,13 @@ export async function readCsv(file: string, format: 'csv' | 'tsv', limits: ByteL
         table.skip('DATA_RAGGED_ROW', `expected ${width} fields, found ${fields.length}`, line);
         return;
       }
-      for (let j = 0; j < width; j++) (cols[j] as (typeof cols)[number]).pushText(fields[j] as string);
+      for (let j = 0; j < width; j++) {
+        const col = cols[j] as (typeof cols)[number];
+        const missing = col.missing;
+        col.pushText(fields[j] as string);
+        // Rare path: remember how the missing cell was spelled, for the mixed-null check.
+        if (col.missing !== missing) table.noteMissing(col, missingTextToken(fields[j] as string));
+      }
       table.endFullRow(line);
     },
   });

@@ -72,6 +72,53 @@ export interface Dataset {
   readonly lineNumbers: Int32Array;
   /** Rows that could not be read, with the reason. */
   readonly skipped: readonly SkippedRow[];
+  /** Raw per-column statistics gathered while reading (table formats only), for the validation checks. */
+  readonly profile?: readonly RawColumnProfile[];
+}
+
+/** How often one raw token encoded a missing value in a column (`""`, `NA`, `null`, `NaN`, ...). */
+export interface MissingTokenCount {
+  /** The token as written; whitespace-only cells are `<whitespace>`, JSONL keys left out are `<absent>`. */
+  readonly token: string;
+  readonly count: number;
+  /** Dataset indices of the first rows that used it (capped; rows dropped while reading are left out). */
+  readonly rows: readonly number[];
+}
+
+/**
+ * What one raw column looked like before role inference turned it into features: counts over every
+ * row read, including rows later skipped (no label). Numbers are null where they do not apply.
+ */
+export interface RawColumnProfile {
+  readonly name: string;
+  readonly role: ColumnRole;
+  /** How the reader stored it: all missing, numbers, arrays of numbers (embeddings), or text. */
+  readonly kind: 'empty' | 'number' | 'array' | 'string';
+  /** Cells read (rows including skipped ones). */
+  readonly cells: number;
+  readonly present: number;
+  readonly missing: number;
+  /** Missing cells by the raw token that encoded them, most frequent first. */
+  readonly missingTokens: readonly MissingTokenCount[];
+  /** Present values that parse as numbers (including ±Infinity) and those that do not. */
+  readonly numeric: number;
+  readonly nonNumeric: number;
+  /** Missing cells spelled NaN/nan: a float that went NaN upstream rather than an absent value. */
+  readonly nanLiterals: number;
+  readonly infinities: number;
+  /** Over the finite numeric values. */
+  readonly numericMin: number | null;
+  readonly numericMax: number | null;
+  readonly numericMean: number | null;
+  /** Distinct present values, counted up to `distinctCap`; `distinctCapped` when there are more. */
+  readonly distinct: number;
+  readonly distinctCapped: boolean;
+  /** Length in UTF-16 units of the present text values (text columns only). */
+  readonly lengthMin: number | null;
+  readonly lengthMax: number | null;
+  readonly lengthMean: number | null;
+  /** Present text values made only of punctuation, symbols and spaces. */
+  readonly specialOnly: number;
 }
 
 export type DatasetFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet' | 'images';

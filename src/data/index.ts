@@ -9,7 +9,10 @@ export type {
   DatasetFormat,
   ColumnSpec,
   ReadOptions,
+  RawColumnProfile,
+  MissingTokenCount,
 } from './dataset.ts';
+export { isSpecialCharactersOnly, ABSENT_TOKEN, WHITESPACE_TOKEN, PROFILE_DISTINCT_CAP, PROFILE_ROW_SAMPLE } from './profile.ts';
 export { readDataset, detectFormat } from './read.ts';
 export { inferRoles } from './roles.ts';
 export type { ColumnProfile, RoleAssignment, EmbeddingSource } from './roles.ts';

@@ -1,6 +1,7 @@
 import type { Dataset, ReadOptions } from './dataset.ts';
 import type { ColumnBuilder } from './columns.ts';
 import { toNumberArray } from './columns.ts';
+import { missingValueToken } from './profile.ts';
 import { TableBuilder } from './table.ts';
 import { readTextChunks } from './text-stream.ts';
 import type { ByteLimits } from './text-stream.ts';
@@ -28,7 +29,12 @@ export async function readJsonl(file: string, limits: ByteLimits, options: ReadO
       table.skip('DATA_BAD_JSON', 'line is valid JSON but not an object', here);
       return;
     }
-    for (const [key, value] of Object.entries(obj as Record<string, unknown>)) pushValue(table.column(key), value);
+    for (const [key, value] of Object.entries(obj as Record<string, unknown>)) {
+      const col = table.column(key);
+      const missing = col.missing;
+      pushValue(col, value);
+      if (col.missing !== missing) table.noteMissing(col, missingValueToken(value));
+    }
     table.endRow(here);
   };
   for await (const chunk of readTextChunks(file, limits)) {

@@ -4,6 +4,7 @@ import type { FileMetaData } from 'hyparquet';
 import type { Dataset, ReadOptions } from './dataset.ts';
 import { DataError, fsError } from './errors.ts';
 import { pushValue } from './jsonl.ts';
+import { missingValueToken } from './profile.ts';
 import { TableBuilder } from './table.ts';
 import type { ByteLimits } from './text-stream.ts';
 
@@ -38,7 +39,10 @@ export async function readParquet(file: string, limits: ByteLimits, options: Rea
         const row = rows[r] as Record<string, unknown>;
         for (let j = 0; j < columns.length; j++) {
           const v = row[columns[j] as string];
-          pushValue(builders[j] as (typeof builders)[number], isFloat32[j] === true && typeof v === 'number' ? shortestFloat32(v) : v);
+          const col = builders[j] as (typeof builders)[number];
+          const missing = col.missing;
+          pushValue(col, isFloat32[j] === true && typeof v === 'number' ? shortestFloat32(v) : v);
+          if (col.missing !== missing) table.noteMissing(col, missingValueToken(v));
         }
         table.endFullRow(rowStart + r + 1);
       }

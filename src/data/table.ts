@@ -4,6 +4,7 @@ import { compareLabels, contentIds, sampleId } from './content-id.ts';
 import { DataError } from './errors.ts';
 import type { DataSkipCode } from './errors.ts';
 import { parseNumberCell } from './missing.ts';
+import { ABSENT_TOKEN, MissingTally, profileColumn } from './profile.ts';
 import { inferRoles, isVerbatimColumn } from './roles.ts';
 import type { ColumnProfile, EmbeddingSource } from './roles.ts';
 
@@ -25,6 +26,8 @@ export class TableBuilder {
   private lines: number[] = [];
   private readonly skipped: SkippedRow[] = [];
   private structural = 0;
+  /** Missing-cell tokens per column, for the raw profile (only columns with a missing cell get one). */
+  private readonly tallies = new Map<ColumnBuilder, MissingTally>();
   rows = 0;
 
   constructor(
@@ -55,6 +58,7 @@ export class TableBuilder {
         throw new DataError('DATA_TOO_LARGE', `more than ${MAX_COLUMNS} columns`, { file: this.file, hint: 'check the delimiter; JSONL rows should share their keys' });
       }
       col = new ColumnBuilder(name, isVerbatimColumn(name, this.spec));
+      if (this.rows > 0) this.noteMissing(col, ABSENT_TOKEN, 0, this.rows);
       col.padTo(this.rows);
       this.byName.set(name, col);
       this.columns.push(col);
@@ -67,7 +71,25 @@ export class TableBuilder {
     this.checkCells();
     this.rows++;
     this.lines.push(line);
-    for (const col of this.columns) if (col.length < this.rows) col.padTo(this.rows);
+    for (const col of this.columns) {
+      if (col.length < this.rows) {
+        this.noteMissing(col, ABSENT_TOKEN, col.length, this.rows - col.length);
+        col.padTo(this.rows);
+      }
+    }
+  }
+
+  /**
+   * Records the raw token of missing cells (readers call it when a push raised `col.missing`), so
+   * the profile can tell "" from NA from null. Defaults to one cell in the row being read.
+   */
+  noteMissing(col: ColumnBuilder, token: string, row = this.rows, count = 1): void {
+    let tally = this.tallies.get(col);
+    if (tally === undefined) {
+      tally = new MissingTally();
+      this.tallies.set(col, tally);
+    }
+    tally.note(token, row, count);
   }
 
   /** Closes a row whose every column was pushed exactly once (CSV fast path). */
@@ -166,10 +188,15 @@ export class TableBuilder {
     };
 
     const features: FeatureColumn[] = [];
+    // Each numeric column's values, copied once for both the features and the profile.
+    const numbersOf = new Map<ColumnBuilder, Float64Array>();
     for (const col of this.columns) {
       const role = roles.roles[col.name];
-      if (role === 'numeric') features.push({ kind: 'numeric', name: col.name, values: pickF64(col.numbers()) });
-      else if (role === 'categorical') {
+      if (role === 'numeric') {
+        const nums = col.numbers();
+        numbersOf.set(col, nums);
+        features.push({ kind: 'numeric', name: col.name, values: pickF64(nums) });
+      } else if (role === 'categorical') {
         // A column kept verbatim for its name ("y", "class") that turned out not to be the label is an
         // ordinary feature: numeric if every value is a number.
         const nums = col.forceString ? parseAllNumbers(col.strings()) : undefined;
@@ -198,6 +225,10 @@ export class TableBuilder {
     const ids = cids.map((c, i) => sampleId(c, labelKept[i] as string));
     const strCol = (name: string | null): (string | null)[] | null => (name === null ? null : pick((this.byName.get(name) as ColumnBuilder).strings()));
 
+    const rank = new Int32Array(n0);
+    for (let i = 0, k = 0; i < n0; i++) rank[i] = keep[i] === 1 ? k++ : -1;
+    const rawProfile = this.columns.map((col) => profileColumn(col, roles.roles[col.name] ?? 'ignore', this.tallies.get(col), rank, numbersOf.get(col)));
+
     this.skipped.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     return {
       origin: { path: this.file, format: this.format },
@@ -217,6 +248,7 @@ export class TableBuilder {
       images: null,
       lineNumbers: Int32Array.from(pick(lines)),
       skipped: this.skipped,
+      profile: rawProfile,
     };
   }
 

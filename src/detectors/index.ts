@@ -53,3 +53,7 @@ export { createNearDuplicatesDetector } from './near-duplicates.ts';
 export type { NearDuplicatesOptions } from './near-duplicates.ts';
 export { findNearDuplicateTexts, minhashSignatures, estimateJaccard } from './minhash.ts';
 export { createOutliersDetector } from './outliers.ts';
+export { createValidationDetector, validateDataset, VALIDATION_CODES } from './validation.ts';
+export type { ValidationOptions, ValidationIssue, ValidationCode } from './validation.ts';
+export { analyzeSources, SOURCES_DETECTOR } from './sources.ts';
+export type { SourceAnalysis, SourceStats } from './sources.ts';

@@ -7,6 +7,7 @@ import type { LabelIssueDetectorOptions, LabelIssueFilter } from './label-issues
 import { createDuplicatesDetector } from './duplicates.ts';
 import { createNearDuplicatesDetector } from './near-duplicates.ts';
 import { createOutliersDetector } from './outliers.ts';
+import { createValidationDetector } from './validation.ts';
 
 /**
  * Options as they arrive from config or flags (strings not yet checked). Each detector takes the
@@ -29,6 +30,7 @@ const factories = new Map<string, DetectorFactory>([
   ['duplicates', () => createDuplicatesDetector()],
   ['near-duplicates', () => createNearDuplicatesDetector()],
   ['outliers', () => createOutliersDetector()],
+  ['validation', () => createValidationDetector()],
 ]);
 
 /** Every detector the scan can run, by name, with default options. */

@@ -2,7 +2,7 @@ import { createRng, severityRank, type Finding, type ProgressFn, type Severity, 
 import type { Dataset } from '../data/index.ts';
 import { crossValidatedProbabilities, knnGraph, type KnnGraph } from '../compute/index.ts';
 import { featurize } from '../features/index.ts';
-import { createDetector, type DetectorContext, type DetectorResult } from '../detectors/index.ts';
+import { analyzeSources, createDetector, SOURCES_DETECTOR, type DetectorContext, type DetectorResult } from '../detectors/index.ts';
 import { buildRepresentation } from './representation.ts';
 import { buildPreviews } from './previews.ts';
 import { ScanError } from './errors.ts';
@@ -108,6 +108,18 @@ export async function runScan(dataset: Dataset, options: ScanOptions): Promise<S
     const result = await time(`detect:${d.name}`, () => d.run(ctx));
     results.push({ name: d.name, result });
     progress(`detect:${d.name}`, 1, 1);
+  }
+
+  // Per-source analysis needs every detector's flags, so it runs after them (when a source column exists).
+  if (dataset.sources !== null) {
+    const flagged = new Uint8Array(n);
+    for (const { result } of results) for (const f of result.findings) if (f.severity !== 'info') flagged[f.index] = 1;
+    const sources = await time('detect:sources', () => analyzeSources(dataset, flagged, dataset.labelCodes, K, { classNames: dataset.labelNames }));
+    if (sources !== null) {
+      const scores = new Float32Array(n);
+      for (const f of sources.findings) scores[f.index] = Math.max(scores[f.index] ?? 0, f.score);
+      results.push({ name: SOURCES_DETECTOR, result: { scores, findings: sources.findings, summary: sources.summary } });
+    }
   }
 
   return time('report', () => assembleReport(dataset, options, rep, features.matrix.cols, predProbs, knn, results, timings));
