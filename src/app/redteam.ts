@@ -9,7 +9,7 @@ import {
   plantAttack,
   serializeTable,
   tableFormatOf,
-  type AttackKind,
+  type InjectOptions,
   type RedteamEvaluation,
   type Truth,
 } from '../redteam/index.ts';
@@ -17,17 +17,12 @@ import {
 /** Files larger than this are refused: the simulator holds the whole table in memory. */
 const MAX_INPUT_BYTES = 512 * 1024 ** 2;
 
-export interface InjectFileOptions {
+/** The attack options of `plantAttack`, with files instead of in-memory tables and matrices. */
+export interface InjectFileOptions extends Omit<InjectOptions, 'noiseMatrix' | 'file'> {
   readonly input: string;
   readonly output: string;
   readonly truth: string;
-  readonly attack: AttackKind;
-  readonly rate: number;
-  readonly seed: number;
-  readonly label?: string;
-  readonly id?: string;
-  readonly from?: string;
-  readonly to?: string;
+  /** Path of a JSON noise matrix (class-conditional attack). */
   readonly noiseMatrix?: string;
 }
 
