@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createRng } from '../src/core/index.ts';
-import { plantSymmetricFlips, plantTargetedFlips, type PlantedFlips } from '../src/redteam/index.ts';
+import { plantSymmetricFlips, plantTargetedFlips, type PlantedFlips, type RawTable, type Cell } from '../src/redteam/index.ts';
 
 export const BENCH_DIR = join(tmpdir(), 'trainguard-bench');
 export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
@@ -83,3 +83,48 @@ export async function writeEmbeddingCsv(name: string, n: number, dim: number, se
 
 export const plantFashionSymmetric = (seed: number) => (labels: Int32Array): PlantedFlips => plantSymmetricFlips(labels, 10, 0.1, createRng(seed));
 export const plantFashionShirtToTshirt = (seed: number) => (labels: Int32Array): PlantedFlips => plantTargetedFlips(labels, 6, 0, 0.4, createRng(seed));
+
+/** Where Debian's python3-sklearn keeps the small CSV data sets scikit-learn bundles. */
+export const SKLEARN_DATA_DIR = '/usr/lib/python3/dist-packages/sklearn/datasets/data';
+
+/** A seeded `size`-image subset of Fashion-MNIST train as a raw CSV table (`id,label,px0..px783`, text cells), for the attack simulator. */
+export function fashionTable(size: number, seed: number): RawTable {
+  const images = readIdx(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'));
+  const labels = readIdx(join(FASHION_DIR, 'train-labels-idx1-ubyte.gz'));
+  const total = labels.dims[0] ?? 0;
+  const order = createRng(seed).shuffle(Int32Array.from({ length: total }, (_, i) => i)).subarray(0, size);
+  const px = 28 * 28;
+  const columns = ['id', 'label', ...Array.from({ length: px }, (_, j) => `px${j}`)];
+  const rows: Cell[][] = Array.from(order, (i) => [
+    `train-${i}`,
+    FASHION_CLASSES[labels.data[i] ?? 0] ?? '',
+    ...Array.from(images.data.subarray(i * px, (i + 1) * px), (v) => String(v)),
+  ]);
+  return { format: 'csv', columns, rows };
+}
+
+/** The SpamAssassin corpus (npm package) as a raw JSONL table `id,label,source,text`. */
+export function spamTable(mails: readonly { id: string; label: string; group: string; text: string }[]): RawTable {
+  return { format: 'jsonl', columns: ['id', 'label', 'source', 'text'], rows: mails.map((m) => [m.id, m.label, m.group, m.text]) };
+}
+
+/** scikit-learn's bundled breast-cancer (or else wine) CSV as a raw table, or null when python3-sklearn is not installed. */
+export function sklearnTable(): { name: string; table: RawTable } | null {
+  for (const file of ['breast_cancer.csv', 'wine_data.csv']) {
+    const path = join(SKLEARN_DATA_DIR, file);
+    if (!existsSync(path)) continue;
+    // Layout: a first line `n_samples,n_features,class names...`, then `features...,target index`.
+    const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+    const head = (lines[0] ?? '').split(',');
+    const nFeatures = Number(head[1]);
+    const classNames = head.slice(2).map((s) => s.trim());
+    const columns = ['id', 'label', ...Array.from({ length: nFeatures }, (_, j) => `f${j}`)];
+    const rows: Cell[][] = lines.slice(1).map((line, r) => {
+      const cells = line.split(',').map((s) => s.trim());
+      const target = Number(cells[nFeatures]);
+      return [`r${r}`, classNames[target] ?? `class_${target}`, ...cells.slice(0, nFeatures)];
+    });
+    return { name: file.replace(/\.csv$/, ''), table: { format: 'csv', columns, rows } };
+  }
+  return null;
+}

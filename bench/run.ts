@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fashionAvailable } from './datasets.ts';
+import { INTEGRITY_SCENARIOS, INTEGRITY_TARGETS, formatIntegrity, type IntegrityResult } from './integrity.ts';
 
 interface Result {
   scenario: string;
@@ -32,7 +33,7 @@ const TARGETS: Record<string, string> = {
   'embeddings-100k': 'scan < 180 s',
 };
 
-let scenarios = ['spam-symmetric-10', 'spam-targeted-30', 'fmnist-symmetric-10', 'fmnist-targeted-40', 'embeddings-100k'];
+let scenarios = ['spam-symmetric-10', 'spam-targeted-30', 'fmnist-symmetric-10', 'fmnist-targeted-40', 'embeddings-100k', ...INTEGRITY_SCENARIOS];
 if (!fashionAvailable()) {
   console.log('Fashion-MNIST not installed (apt-get install dataset-fashion-mnist): skipping its scenarios');
   scenarios = scenarios.filter((s) => !s.startsWith('fmnist'));
@@ -46,6 +47,9 @@ const median = (xs: number[]): number => {
 };
 
 const all: Record<string, Result[]> = {};
+/** Issue #3 scenarios (per-detector tables); one entry per run, or why the scenario was skipped. */
+const integrity: Record<string, IntegrityResult[]> = {};
+const skipped: Record<string, string> = {};
 for (const scenario of scenarios) {
   all[scenario] = [];
   for (let r = 0; r < (seeds?.length ?? runs); r++) {
@@ -54,7 +58,19 @@ for (const scenario of scenarios) {
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,
     });
-    const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Result;
+    const line = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Result | IntegrityResult | { kind: 'skipped'; reason: string };
+    if ('kind' in line) {
+      delete all[scenario];
+      if (line.kind === 'skipped') {
+        skipped[scenario] = line.reason;
+        console.error(`${scenario}: skipped — ${line.reason}`);
+        break;
+      }
+      (integrity[scenario] ??= []).push(line);
+      console.error(`${scenario} run ${r + 1}/${runs}: wall ${(line.wallMs / 1000).toFixed(1)} s`);
+      continue;
+    }
+    const result = line;
     all[scenario].push(result);
     console.error(`${scenario} ${seeds === undefined ? `run ${r + 1}/${runs}` : `attack seed ${seeds[r]}`}: F1 ${result.quality.f1.toFixed(3)} AUROC ${result.quality.auroc.toFixed(3)} wall ${(result.wallMs / 1000).toFixed(1)} s`);
   }
@@ -62,24 +78,35 @@ for (const scenario of scenarios) {
 
 const f3 = (x: number): string => x.toFixed(3);
 const s1 = (ms: number): string => (ms / 1000).toFixed(1);
-console.log(`\nTrainGuard label-issue benchmark — medians of ${seeds === undefined ? `${runs} run(s)` : `attack seeds ${seeds.join(',')}`}, node ${process.version}\n`);
-console.log('| scenario | rows | planted | flagged | precision | recall | F1 | AUROC | AP | OOF acc | label stage s | scan s (read incl.) | peak RSS MiB | reference |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-for (const [scenario, rs] of Object.entries(all)) {
-  const first = rs[0];
-  if (first === undefined) continue;
-  console.log(
-    `| ${scenario} | ${first.rows} | ${first.quality.planted} | ${first.quality.flagged} | ${f3(first.quality.precision)} | ${f3(first.quality.recall)} | ${f3(first.quality.f1)} | ${f3(first.quality.auroc)} | ${f3(first.quality.averagePrecision)} | ${f3(first.outOfFoldAccuracy)} | ${s1(median(rs.map((r) => r.labelIssueStageMs)))} | ${s1(median(rs.map((r) => r.wallMs)))} | ${median(rs.map((r) => r.peakRssMiB))} | ${TARGETS[scenario] ?? ''} |`,
-  );
-}
-if (seeds !== undefined) {
-  console.log('\nPer attack seed (F1 / AUROC):');
+if (Object.keys(all).length > 0) {
+  console.log(`\nTrainGuard label-issue benchmark — medians of ${seeds === undefined ? `${runs} run(s)` : `attack seeds ${seeds.join(',')}`}, node ${process.version}\n`);
+  console.log('| scenario | rows | planted | flagged | precision | recall | F1 | AUROC | AP | OOF acc | label stage s | scan s (read incl.) | peak RSS MiB | reference |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [scenario, rs] of Object.entries(all)) {
-    const f1s = rs.map((r) => r.quality.f1);
-    console.log(`  ${scenario}: ${rs.map((r, i) => `seed ${seeds[i]}: ${f3(r.quality.f1)} / ${f3(r.quality.auroc)}`).join(', ')}; median F1 ${f3(median(f1s))}, min ${f3(Math.min(...f1s))}`);
+    const first = rs[0];
+    if (first === undefined) continue;
+    console.log(
+      `| ${scenario} | ${first.rows} | ${first.quality.planted} | ${first.quality.flagged} | ${f3(first.quality.precision)} | ${f3(first.quality.recall)} | ${f3(first.quality.f1)} | ${f3(first.quality.auroc)} | ${f3(first.quality.averagePrecision)} | ${f3(first.outOfFoldAccuracy)} | ${s1(median(rs.map((r) => r.labelIssueStageMs)))} | ${s1(median(rs.map((r) => r.wallMs)))} | ${median(rs.map((r) => r.peakRssMiB))} | ${TARGETS[scenario] ?? ''} |`,
+    );
   }
+  if (seeds !== undefined) {
+    console.log('\nPer attack seed (F1 / AUROC):');
+    for (const [scenario, rs] of Object.entries(all)) {
+      const f1s = rs.map((r) => r.quality.f1);
+      console.log(`  ${scenario}: ${rs.map((r, i) => `seed ${seeds[i]}: ${f3(r.quality.f1)} / ${f3(r.quality.auroc)}`).join(', ')}; median F1 ${f3(median(f1s))}, min ${f3(Math.min(...f1s))}`);
+    }
+  }
+  console.log('\nWith one attack seed, quality is identical across runs (everything is seeded); times are medians. Stage timings of the last run:');
+  for (const [scenario, rs] of Object.entries(all)) console.log(`  ${scenario}: ${JSON.stringify(rs.at(-1)?.timings)}`);
 }
-console.log('\nWith one attack seed, quality is identical across runs (everything is seeded); times are medians. Stage timings of the last run:');
-for (const [scenario, rs] of Object.entries(all)) console.log(`  ${scenario}: ${JSON.stringify(rs.at(-1)?.timings)}`);
+if (Object.keys(integrity).length > 0 || Object.keys(skipped).length > 0) {
+  console.log('\nIntegrity detectors (issue 3) — detectors label-issues,duplicates,near-duplicates,outliers,validation; quality of the first run, scan times are medians');
+  for (const [scenario, rs] of Object.entries(integrity)) {
+    const last = rs.at(-1);
+    if (last === undefined) continue;
+    console.log(`\n${formatIntegrity({ ...rs[0]!, wallMs: median(rs.map((r) => r.wallMs)) })}\n- targets: ${INTEGRITY_TARGETS[scenario] ?? ''}\n- stage timings: ${JSON.stringify(last.timings)}`);
+  }
+  for (const [scenario, reason] of Object.entries(skipped)) console.log(`\n${scenario}: skipped — ${reason}`);
+}
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-writeFileSync(join(import.meta.dirname, 'results', 'latest.json'), JSON.stringify(all, null, 2));
+writeFileSync(join(import.meta.dirname, 'results', 'latest.json'), JSON.stringify({ ...all, ...integrity }, null, 2));

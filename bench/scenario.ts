@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { resolveConfig } from '../src/config/index.ts';
 import { scanFile, loadSpamAssassin, writePoisonedCorpus, evaluateReport, DEMO_SCENARIOS, type ScanReport } from '../src/app/index.ts';
 import { evaluateDetection } from '../src/redteam/index.ts';
+import { INTEGRITY_DETECTORS, INTEGRITY_SCENARIOS, runIntegrityScenario } from './integrity.ts';
 import { BENCH_DIR, writeFashionCsv, writeEmbeddingCsv, plantFashionSymmetric, plantFashionShirtToTshirt } from './datasets.ts';
 
 /** The seed of the planted attack (and the data subset); the scan's own seed stays the config's. */
@@ -29,6 +30,13 @@ function labelIssueQuality(report: ScanReport, truth: number[]): ReturnType<type
 }
 
 async function main(): Promise<void> {
+  if ((INTEGRITY_SCENARIOS as readonly string[]).includes(name)) {
+    // Issue #3 scenarios: every integrity detector runs, each judged on its own flags.
+    const flags = { ...overrides, scan: { ...overrides.scan, detectors: [...INTEGRITY_DETECTORS] } };
+    const result = await runIntegrityScenario(name, resolveConfig({ env: {}, flags }), SEED);
+    process.stdout.write(`${JSON.stringify(typeof result === 'string' ? { scenario: name, kind: 'skipped', reason: result } : result)}\n`);
+    return;
+  }
   const config = resolveConfig({ env: {}, flags: overrides });
   let report: ScanReport;
   let quality;

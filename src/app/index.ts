@@ -11,3 +11,5 @@ export { renderReport, hasFailingFindings } from '../scan/index.ts';
 export type { ScanReport } from '../scan/index.ts';
 export type { DetectionQuality } from '../redteam/index.ts';
 export { injectFile, evaluateRedteam, type InjectFileOptions, type InjectFileResult } from './redteam.ts';
+export { createBaselineFile, loadBaseline, validateBaseline } from './baseline.ts';
+export type { Baseline } from '../detectors/index.ts';

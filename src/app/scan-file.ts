@@ -4,6 +4,7 @@ import { readDataset, type Dataset } from '../data/index.ts';
 import { runScan, type ScanReport } from '../scan/index.ts';
 import { digestInput } from './input-digest.ts';
 import { TOOL_VERSION } from './version.ts';
+import { loadBaseline } from './baseline.ts';
 
 export interface ScanFileResult {
   readonly report: ScanReport;
@@ -11,8 +12,10 @@ export interface ScanFileResult {
 }
 
 /** Use case `scan`: read a dataset file or folder and scan it with the resolved config. */
-export async function scanFile(path: string, config: Config, io: { progress?: ProgressFn; logger?: Logger } = {}): Promise<ScanFileResult> {
+export async function scanFile(path: string, config: Config, io: { progress?: ProgressFn; logger?: Logger; baseline?: string } = {}): Promise<ScanFileResult> {
   const progress = io.progress ?? (() => undefined);
+  // Load the baseline before reading the data: a bad baseline file should fail fast.
+  const baseline = io.baseline === undefined ? undefined : await loadBaseline(io.baseline);
   progress('read', 0, 1);
   const t0 = performance.now();
   // Read first: the reader owns the typed errors for a missing or unreadable path.
@@ -30,6 +33,7 @@ export async function scanFile(path: string, config: Config, io: { progress?: Pr
     ...config.scan,
     progress,
     ...(io.logger === undefined ? {} : { logger: io.logger }),
+    ...(baseline === undefined ? {} : { baseline }),
     version: TOOL_VERSION,
     inputSha256,
   });

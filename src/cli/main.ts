@@ -4,6 +4,7 @@ import { EXIT, reportError } from './exit.ts';
 import { registerScan } from './scan.ts';
 import { registerDemo } from './demo.ts';
 import { registerRedteam } from './redteam.ts';
+import { registerBaseline } from './baseline.ts';
 
 /** The `trainguard` command line: parse, run one use case, render, set the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -20,6 +21,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerScan(program, setExit);
   registerDemo(program, setExit);
   registerRedteam(program, setExit);
+  registerBaseline(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {

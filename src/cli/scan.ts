@@ -18,7 +18,8 @@ export function registerScan(program: Command, setExit: (code: number) => void):
     .option('--top <n>', 'findings shown in the terminal table')
     .option('-q, --quiet', 'no progress bars')
     .option('--no-color', 'no ANSI colours in the terminal summary')
-    .action(async (path: string, flags: ScanFlags & { format: string; out?: string; quiet?: boolean; color: boolean }) => {
+    .option('--baseline <file>', 'trusted baseline (from `baseline create`): adds the drift detector')
+    .action(async (path: string, flags: ScanFlags & { format: string; out?: string; quiet?: boolean; color: boolean; baseline?: string }) => {
       if (!(FORMATS as readonly string[]).includes(flags.format)) {
         throw new CliError('CLI_BAD_FLAG', `unknown --format "${flags.format}"`, { hint: `use one of ${FORMATS.join(', ')}` });
       }
@@ -27,7 +28,7 @@ export function registerScan(program: Command, setExit: (code: number) => void):
       const bars = createProgress(flags.quiet !== true);
       let result;
       try {
-        result = await scanFile(path, config, { progress: bars.progress });
+        result = await scanFile(path, config, { progress: bars.progress, ...(flags.baseline === undefined ? {} : { baseline: flags.baseline }) });
       } finally {
         bars.stop();
       }

@@ -57,3 +57,15 @@ export { createValidationDetector, validateDataset, VALIDATION_CODES } from './v
 export type { ValidationOptions, ValidationIssue, ValidationCode } from './validation.ts';
 export { analyzeSources, SOURCES_DETECTOR } from './sources.ts';
 export type { SourceAnalysis, SourceStats } from './sources.ts';
+export {
+  BASELINE_SCHEMA,
+  BASELINE_VERSION,
+  DRIFT_CODES,
+  DRIFT_DETECTOR,
+  buildBaseline,
+  createDriftDetector,
+  jensenShannonDistance,
+  linfDistance,
+  populationStabilityIndex,
+} from './drift.ts';
+export type { Baseline, BaselineOptions, DriftOptions, DriftCode, FeatureBaseline, FeatureDrift, ReferenceRow, SchemaViolation } from './drift.ts';

@@ -2,7 +2,7 @@ import { createRng, severityRank, type Finding, type ProgressFn, type Severity, 
 import type { Dataset } from '../data/index.ts';
 import { crossValidatedProbabilities, knnGraph, type KnnGraph } from '../compute/index.ts';
 import { featurize } from '../features/index.ts';
-import { analyzeSources, createDetector, SOURCES_DETECTOR, type DetectorContext, type DetectorResult } from '../detectors/index.ts';
+import { analyzeSources, createDetector, createDriftDetector, SOURCES_DETECTOR, type Baseline, type DetectorContext, type DetectorResult } from '../detectors/index.ts';
 import { buildRepresentation } from './representation.ts';
 import { buildPreviews } from './previews.ts';
 import { ScanError } from './errors.ts';
@@ -26,6 +26,8 @@ export interface ScanOptions {
   readonly version: string;
   /** SHA-256 of the input bytes, computed by the caller that read them. */
   readonly inputSha256: string;
+  /** Trusted baseline: when given, the `drift` detector runs too. */
+  readonly baseline?: Baseline;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function runScan(dataset: Dataset, options: ScanOptions): Promise<S
     for (const need of d.needs) needs.add(need);
     return d;
   });
+  if (options.baseline !== undefined) detectors.push(createDriftDetector(options.baseline));
 
   let predProbs: Float32Array | null = null;
   if (needs.has('predProbs')) {
