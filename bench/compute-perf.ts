@@ -1,10 +1,10 @@
 /**
  * Manual benchmark of the compute module on synthetic data (not part of the test suite).
- *   node --import tsx src/compute/perf.bench.ts [cv784|pca|cv128|knn20k|knn100k|sparse|all] [runs=3]
+ *   node --import tsx bench/compute-perf.ts [cv784|pca|cv128|knn20k|knn100k|sparse|all] [runs=3]
  * Prints the median wall time of `runs` runs per case.
  */
-/* eslint-disable no-console -- a benchmark prints its results */
-import { createRng } from '../core/index.ts';
+
+import { createRng } from '../src/core/index.ts';
 import {
   computeBackendInfo,
   crossValidatedProbabilities,
@@ -12,8 +12,8 @@ import {
   fitPca,
   knnGraph,
   transformPca,
-} from './index.ts';
-import type { CsrMatrix, DenseMatrix } from './index.ts';
+} from '../src/compute/index.ts';
+import type { CsrMatrix, DenseMatrix } from '../src/compute/index.ts';
 
 /** Fashion-MNIST-like: 10 overlapping classes in a 784-d space with low-rank structure, standardised. */
 function fashionLike(n: number, d: number, classes: number, seed: number): { x: DenseMatrix; y: Int32Array } {
