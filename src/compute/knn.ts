@@ -7,7 +7,7 @@
  * a few spare ones for that).
  */
 import { ComputeError } from './errors.ts';
-import { assertFinite, checkDense } from './kernels.ts';
+import { assertFinite, checkDense, l2NormalizeRows } from './kernels.ts';
 import type { DenseMatrix, KnnGraph } from './matrix.ts';
 import { floatTensor, knnTopKGraph, loadOrt, run, session } from './ort.ts';
 
@@ -26,19 +26,12 @@ const SCORE_BLOCK_FLOATS = 1 << 24;
 
 /** Rows scaled to unit norm (zero rows stay zero), as a new array. */
 function unitRows(x: DenseMatrix): { data: Float32Array; zero: Uint8Array } {
-  const { rows, cols } = x;
-  const data = new Float32Array(x.data);
-  const zero = new Uint8Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const o = i * cols;
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += data[o + j]! * data[o + j]!;
-    if (s > 0) {
-      const inv = 1 / Math.sqrt(s);
-      for (let j = 0; j < cols; j++) data[o + j] = data[o + j]! * inv;
-    } else {
-      zero[i] = 1;
-    }
+  const { data } = l2NormalizeRows({ ...x, data: new Float32Array(x.data) });
+  const zero = new Uint8Array(x.rows);
+  for (let i = 0; i < x.rows; i++) {
+    let nonZero = false;
+    for (let j = i * x.cols; j < (i + 1) * x.cols && !nonZero; j++) nonZero = data[j] !== 0;
+    if (!nonZero) zero[i] = 1;
   }
   return { data, zero };
 }
