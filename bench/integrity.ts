@@ -20,11 +20,12 @@ export const DETECTOR_KINDS: Record<string, readonly PlantedAttack[]> = {
   validation: ['ood'],
 };
 
-export const INTEGRITY_SCENARIOS = ['spam-mix-10', 'spam-duplicates', 'fmnist-ood', 'sklearn-mix-10'] as const;
+export const INTEGRITY_SCENARIOS = ['spam-mix-10', 'spam-duplicates', 'spam-ood', 'fmnist-ood', 'sklearn-mix-10'] as const;
 
 export const INTEGRITY_TARGETS: Record<string, string> = {
   'spam-mix-10': 'dup+near-dup flips: recall ≥ 0.98 at precision ≥ 0.9; junk rows all in top 1 % of outliers',
   'spam-duplicates': 'dup+near-dup flips: recall ≥ 0.98 at precision ≥ 0.9',
+  'spam-ood': 'junk rows all in top 1 % of outliers',
   'fmnist-ood': 'junk rows all in top 1 % of outliers; whole scan < 90 s',
   'sklearn-mix-10': 'dup+near-dup flips: recall ≥ 0.98 at precision ≥ 0.9; junk rows all in top 1 % of outliers',
 };
@@ -64,6 +65,7 @@ function scenarioInput(name: string): { data: string; table: RawTable; attacks: 
   if (name === 'spam-duplicates') {
     return { data: 'SpamAssassin JSONL', table: spamTable(loadSpamAssassin()), attacks: [{ attack: 'duplicate-flip', rate: 0.03 }, { attack: 'near-duplicate-flip', rate: 0.03 }] };
   }
+  if (name === 'spam-ood') return { data: 'SpamAssassin JSONL', table: spamTable(loadSpamAssassin()), attacks: [{ attack: 'ood', rate: 0.01 }] };
   if (name === 'fmnist-ood') {
     if (!fashionAvailable()) return 'Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)';
     return { data: 'Fashion-MNIST 20k CSV', table: fashionTable(20000, 1), attacks: [{ attack: 'ood', rate: 0.01 }] };
@@ -83,8 +85,9 @@ export async function runIntegrityScenario(name: string, config: Config, seed: n
   let table = input.table;
   const planted: PlantedSample[] = [];
   input.attacks.forEach(({ attack, rate }, s) => {
-    // The second attack must not pick the first one's copies as its sources.
-    const result = plantAttack(table, { attack, rate, seed: seed + 1000 * s, label: 'label', id: 'id' });
+    // A chained attack must not touch or copy the rows an earlier one planted, nor their originals.
+    const exclude = new Set(planted.flatMap((p) => (p.sourceId === undefined ? [p.id] : [p.id, p.sourceId])));
+    const result = plantAttack(table, { attack, rate, seed: seed + 1000 * s, label: 'label', id: 'id', exclude });
     table = result.table;
     planted.push(...result.planted);
   });
@@ -171,7 +174,8 @@ function judge(report: ScanReport, planted: readonly PlantedSample[]): Pick<Inte
     const rankOf = (v: number): number => sorted.findIndex((x) => x <= v) + 1;
     const worstRank = Math.max(...kinds.flatMap((k, i) => (k === 'ood' ? [rankOf(score[i]!)] : [])));
     const topOnePercent = Math.ceil(0.01 * score.length);
-    ood = { planted: counts.ood, worstRank, topOnePercent, allInTopOnePercent: worstRank <= topOnePercent };
+    // Where more than 1 % of the rows are junk, the best a ranking can do is put them all first.
+    ood = { planted: counts.ood, worstRank, topOnePercent, allInTopOnePercent: worstRank <= Math.max(topOnePercent, counts.ood) };
   }
   return { planted: counts, detectors, duplicatePairs, ood };
 }
@@ -196,8 +200,31 @@ export function formatIntegrity(r: IntegrityResult): string {
     out.push(`- duplicates + near-duplicates vs planted dup/near-dup flips: recall ${f3(p.recall)}, precision ${f3(p.precision)} (pair-aware ${f3(p.pairPrecision)}) — target recall ≥ 0.98 at precision ≥ 0.9: ${ok ? 'met' : 'NOT met'}${!ok && p.recall >= 0.98 && p.pairPrecision >= 0.9 ? ' (met pair-aware)' : ''}`);
   }
   if (r.ood !== null) {
-    out.push(`- junk rows: ${r.ood.planted} planted, worst outlier rank ${r.ood.worstRank} of ${r.rows} (top 1 % = ${r.ood.topOnePercent}) — target all in top 1 %: ${r.ood.allInTopOnePercent ? 'met' : 'NOT met'}`);
+    const more = r.ood.planted > r.ood.topOnePercent ? ` (more junk than 1 % of rows: met when every junk row outranks every clean row)` : '';
+    out.push(`- junk rows: ${r.ood.planted} planted, worst outlier rank ${r.ood.worstRank} of ${r.rows} (top 1 % = ${r.ood.topOnePercent}) — target all in top 1 %: ${r.ood.allInTopOnePercent ? 'met' : 'NOT met'}${more}`);
   }
   if (r.scenario.startsWith('fmnist')) out.push(`- whole scan ${(r.wallMs / 1000).toFixed(1)} s — target < 90 s: ${r.wallMs < 90000 ? 'met' : 'NOT met'}`);
+  return out.join('\n');
+}
+
+const med = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Per attack seed and median: the numbers the issue's targets are about. */
+export function formatIntegritySeeds(rs: readonly IntegrityResult[], seeds: readonly string[]): string {
+  const out: string[] = ['', `Across attack seeds ${seeds.join(', ')}:`, '', '| seed | dup+near-dup recall | precision | pair-aware | junk worst rank / planted / top 1 % | outliers AUROC | label-issues AUROC |', '|---|---|---|---|---|---|---|'];
+  const auroc = (r: IntegrityResult, d: string): number | null => r.detectors.find((x) => x.detector === d)?.auroc ?? null;
+  rs.forEach((r, i) => {
+    const p = r.duplicatePairs;
+    out.push(`| ${seeds[i]} | ${f3(p?.recall)} | ${f3(p?.precision)} | ${f3(p?.pairPrecision)} | ${r.ood === null ? '—' : `${r.ood.worstRank} / ${r.ood.planted} / ${r.ood.topOnePercent}${r.ood.allInTopOnePercent ? ' (met)' : ' (NOT met)'}`} | ${f3(auroc(r, 'outliers'))} | ${f3(auroc(r, 'label-issues'))} |`);
+  });
+  const pick = (f: (r: IntegrityResult) => number | null | undefined): string => {
+    const xs = rs.map(f).filter((x): x is number => x !== null && x !== undefined);
+    return xs.length === 0 ? '—' : `${f3(med(xs))} (min ${f3(Math.min(...xs))})`;
+  };
+  out.push(`| median | ${pick((r) => r.duplicatePairs?.recall)} | ${pick((r) => r.duplicatePairs?.precision)} | ${pick((r) => r.duplicatePairs?.pairPrecision)} | ${rs.filter((r) => r.ood?.allInTopOnePercent === true).length} of ${rs.filter((r) => r.ood !== null).length} seeds met | ${pick((r) => auroc(r, 'outliers'))} | ${pick((r) => auroc(r, 'label-issues'))} |`);
   return out.join('\n');
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fashionAvailable } from './datasets.ts';
-import { INTEGRITY_SCENARIOS, INTEGRITY_TARGETS, formatIntegrity, type IntegrityResult } from './integrity.ts';
+import { INTEGRITY_SCENARIOS, INTEGRITY_TARGETS, formatIntegrity, formatIntegritySeeds, type IntegrityResult } from './integrity.ts';
 
 interface Result {
   scenario: string;
@@ -67,7 +67,7 @@ for (const scenario of scenarios) {
         break;
       }
       (integrity[scenario] ??= []).push(line);
-      console.error(`${scenario} run ${r + 1}/${runs}: wall ${(line.wallMs / 1000).toFixed(1)} s`);
+      console.error(`${scenario} ${seeds === undefined ? `run ${r + 1}/${runs}` : `attack seed ${seeds[r]}`}: wall ${(line.wallMs / 1000).toFixed(1)} s`);
       continue;
     }
     const result = line;
@@ -100,11 +100,12 @@ if (Object.keys(all).length > 0) {
   for (const [scenario, rs] of Object.entries(all)) console.log(`  ${scenario}: ${JSON.stringify(rs.at(-1)?.timings)}`);
 }
 if (Object.keys(integrity).length > 0 || Object.keys(skipped).length > 0) {
-  console.log('\nIntegrity detectors (issue 3) — detectors label-issues,duplicates,near-duplicates,outliers,validation; quality of the first run, scan times are medians');
+  console.log('\nIntegrity detectors (issue 3) — detectors label-issues,duplicates,near-duplicates,outliers,validation; quality of the first run (with --seeds, per seed and medians below each table), scan times are medians');
   for (const [scenario, rs] of Object.entries(integrity)) {
     const last = rs.at(-1);
     if (last === undefined) continue;
     console.log(`\n${formatIntegrity({ ...rs[0]!, wallMs: median(rs.map((r) => r.wallMs)) })}\n- targets: ${INTEGRITY_TARGETS[scenario] ?? ''}\n- stage timings: ${JSON.stringify(last.timings)}`);
+    if (seeds !== undefined && rs.length > 1) console.log(formatIntegritySeeds(rs, seeds));
   }
   for (const [scenario, reason] of Object.entries(skipped)) console.log(`\n${scenario}: skipped — ${reason}`);
 }

@@ -60,3 +60,57 @@ test('a damaged baseline is a typed error, exit 2, no stack', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
 });
+
+const TOPICS: Record<string, string[]> = {
+  a: ['goal', 'match', 'team', 'score', 'league', 'coach', 'season', 'player', 'stadium', 'referee'],
+  b: ['stock', 'market', 'price', 'bank', 'trade', 'profit', 'share', 'fund', 'rate', 'investor'],
+  c: ['rain', 'cloud', 'storm', 'wind', 'forecast', 'snow', 'heat', 'sunny', 'humid', 'thunder'],
+};
+const COMMON = ['the', 'a', 'of', 'and', 'in', 'today', 'new', 'report', 'said', 'after'];
+
+/** Short texts: each row mixes words of its label's topic with common words; `topic` overrides the words' topic. */
+function writeTextBatch(path: string, n: number, seed: number, opts: { flip?: number; topic?: string } = {}): void {
+  const rng = createRng(seed);
+  const lines = ['id,label,body'];
+  for (let i = 0; i < n; i++) {
+    const label = rng.int(2) === 0 ? 'a' : 'b';
+    const words = TOPICS[opts.topic ?? label]!;
+    const body = Array.from({ length: 12 }, () => (rng.next() < 0.5 ? words[rng.int(words.length)] : COMMON[rng.int(COMMON.length)])).join(' ');
+    const given = i < (opts.flip ?? 0) ? (label === 'a' ? 'b' : 'a') : label;
+    lines.push(`t${seed}-${i},${given},${body}`);
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+interface TextDriftReport {
+  summary: { detectors: Record<string, { drifted: string[]; multivariate: { score: number } | null }> };
+  findings: { index: number; detector: string; code: string }[];
+}
+
+test('text batches: trusted-neighbour label checks and the domain classifier', () => {
+  writeTextBatch(join(dir, 'text-trusted.csv'), 1200, 11);
+  const made = cli(['baseline', 'create', 'text-trusted.csv', '--text', 'body', '-o', 'text-baseline.json']);
+  assert.equal(made.code, 0, made.stderr);
+  const scan = (file: string): TextDriftReport => {
+    const r = cli(['scan', file, '--text', 'body', '--baseline', 'text-baseline.json', '--format', 'json', '--fail-on', 'critical', '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as TextDriftReport;
+  };
+  for (const seed of [12, 13]) {
+    writeTextBatch(join(dir, `text-same-${seed}.csv`), 200, seed);
+    const report = scan(`text-same-${seed}.csv`);
+    assert.deepEqual(report.summary.detectors['drift']?.drifted, [], `seed ${seed}`);
+    const mismatches = report.findings.filter((f) => f.code === 'DRIFT_TRUSTED_LABEL_MISMATCH').length;
+    assert.ok(mismatches <= 4, `seed ${seed}: ${mismatches} clean rows flagged`);
+  }
+  // First 20 rows carry the other label: their trusted neighbours say so.
+  writeTextBatch(join(dir, 'text-flipped.csv'), 200, 14, { flip: 20 });
+  const flagged = scan('text-flipped.csv').findings.filter((f) => f.code === 'DRIFT_TRUSTED_LABEL_MISMATCH').map((f) => f.index);
+  const hits = flagged.filter((i) => i < 20).length;
+  assert.ok(hits >= 16 && flagged.length - hits <= 4, `flagged ${JSON.stringify(flagged)}`);
+  // Every row about the weather: a topic the trusted data never had.
+  writeTextBatch(join(dir, 'text-shifted.csv'), 200, 15, { topic: 'c' });
+  const shifted = scan('text-shifted.csv').summary.detectors['drift'];
+  assert.ok(shifted?.drifted.includes('body'), JSON.stringify(shifted?.drifted));
+  assert.ok((shifted?.multivariate?.score ?? 0) > 0.9);
+});

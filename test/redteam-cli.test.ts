@@ -57,6 +57,22 @@ test('inject symmetric flips, scan the poisoned file, and eval finds recall ≥ 
   assert.match(text.stdout, /^precision@100\s+\d\.\d{3}$/m);
 });
 
+test('a chained attack with --exclude-truth leaves the first attack rows and their originals alone', () => {
+  writeClean(join(dir, 'clean2.csv'));
+  assert.equal(cli(['redteam', 'inject', 'clean2.csv', '--attack', 'duplicate-flip', '--rate', '0.2', '--seed', '1', '-o', 'step1.csv', '--truth', 't1.json']).code, 0);
+  const r = cli(['redteam', 'inject', 'step1.csv', '--attack', 'mix', '--rate', '0.5', '--seed', '2', '--exclude-truth', 't1.json', '-o', 'step2.csv', '--truth', 't2.json']);
+  assert.equal(r.code, 0, r.stderr);
+  type T = { planted: { id: string; sourceId?: string }[] };
+  const first = JSON.parse(readFileSync(join(dir, 't1.json'), 'utf8')) as T;
+  const second = JSON.parse(readFileSync(join(dir, 't2.json'), 'utf8')) as T;
+  const off = new Set(first.planted.flatMap((p) => [p.id, p.sourceId ?? '']));
+  assert.ok(second.planted.length > 0);
+  for (const p of second.planted) assert.ok(!off.has(p.id) && !off.has(p.sourceId ?? '-'), `${p.id} / ${p.sourceId}`);
+  const bad = cli(['redteam', 'inject', 'step1.csv', '--attack', 'mix', '--exclude-truth', 'nope.json', '-o', 'x.csv', '--truth', 'x.json']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /REDTEAM_BAD_TRUTH/);
+});
+
 test('bad parameters exit 2 with one line naming the code', () => {
   writeClean(join(dir, 'clean.csv'));
   const cases: [string[], string][] = [

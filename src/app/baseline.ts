@@ -61,13 +61,12 @@ export function validateBaseline(v: unknown, path = '<baseline>'): asserts v is 
   if (!(v.textColumn === null || typeof v.textColumn === 'string')) throw bad(path, 'textColumn must be a string or null');
   if (!(v.embeddingDim === null || isCount(v.embeddingDim))) throw bad(path, 'embeddingDim must be a count or null');
   if (!Array.isArray(v.features)) throw bad(path, 'features must be an array');
+  const kinds: string[] = [];
   for (const f of v.features as unknown[]) {
     if (!isObj(f) || typeof f.name !== 'string' || !isCount(f.missing)) throw bad(path, 'each feature needs a name and a missing count');
+    kinds.push(String(f.kind));
     if (f.kind === 'numeric') {
-      const edges = f.edges;
-      if (!Array.isArray(edges) || !edges.every(isNum) || edges.some((e, i) => i > 0 && !(e > (edges[i - 1] as number)))) throw bad(path, `feature ${f.name}: edges must be ascending finite numbers`);
-      if (!Array.isArray(f.counts) || f.counts.length !== Math.max(1, edges.length - 1) + 2 || !f.counts.every(isCount)) throw bad(path, `feature ${f.name}: counts must be ${Math.max(1, edges.length - 1) + 2} counts`);
-      if (!(f.min === null || isNum(f.min)) || !(f.max === null || isNum(f.max))) throw bad(path, `feature ${f.name}: min/max must be numbers or null`);
+      checkNumericHistogram(f, path);
     } else if (f.kind === 'categorical') {
       if (!Array.isArray(f.values) || !f.values.every((x) => isObj(x) && typeof x.value === 'string' && isCount(x.count)) || !isCount(f.other)) {
         throw bad(path, `feature ${f.name}: values must be [{value, count}] with an other count`);
@@ -82,4 +81,32 @@ export function validateBaseline(v: unknown, path = '<baseline>'): asserts v is 
   if (!isObj(sample) || !isNum(sample.seed) || !Array.isArray(sample.rows) || !sample.rows.every((r) => isObj(r) && typeof r.label === 'string' && Array.isArray(r.features))) {
     throw bad(path, 'sample must be {seed, rows: [{label, features}]}');
   }
+  // The scan featurizes these rows beside the batch, so every value must have the feature's type.
+  const dim = v.embeddingDim;
+  (sample.rows as Record<string, unknown>[]).forEach((r, j) => {
+    const values = r.features as unknown[];
+    if (values.length !== kinds.length) throw bad(path, `sample row ${j}: ${values.length} feature values for ${kinds.length} features`);
+    values.forEach((x, c) => {
+      const ok = x === null || (kinds[c] === 'numeric' ? isNum(x) : typeof x === 'string');
+      if (!ok) throw bad(path, `sample row ${j}: value ${c} must be ${kinds[c] === 'numeric' ? 'a finite number' : 'a string'} or null`);
+    });
+    if (r.text !== undefined && typeof r.text !== 'string') throw bad(path, `sample row ${j}: text must be a string`);
+    if (r.embedding !== undefined && !(Array.isArray(r.embedding) && r.embedding.length === dim && r.embedding.every(isNum))) {
+      throw bad(path, `sample row ${j}: embedding must be ${String(dim)} finite numbers`);
+    }
+  });
+  // Optional (added after version 1 shipped): baselines without it still load.
+  if (v.textLength !== undefined) {
+    const t = v.textLength;
+    if (!isObj(t) || t.kind !== 'numeric' || typeof t.name !== 'string' || !isCount(t.missing)) throw bad(path, 'textLength must be a numeric histogram {kind, name, edges, counts, missing, min, max}');
+    checkNumericHistogram(t, path);
+  }
+}
+
+function checkNumericHistogram(f: Record<string, unknown>, path: string): void {
+  const name = String(f.name);
+  const edges = f.edges;
+  if (!Array.isArray(edges) || !edges.every(isNum) || edges.some((e, i) => i > 0 && !(e > (edges[i - 1] as number)))) throw bad(path, `feature ${name}: edges must be ascending finite numbers`);
+  if (!Array.isArray(f.counts) || f.counts.length !== Math.max(1, edges.length - 1) + 2 || !f.counts.every(isCount)) throw bad(path, `feature ${name}: counts must be ${Math.max(1, edges.length - 1) + 2} counts`);
+  if (!(f.min === null || isNum(f.min)) || !(f.max === null || isNum(f.max))) throw bad(path, `feature ${name}: min/max must be numbers or null`);
 }

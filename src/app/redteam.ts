@@ -18,12 +18,14 @@ import {
 const MAX_INPUT_BYTES = 512 * 1024 ** 2;
 
 /** The attack options of `plantAttack`, with files instead of in-memory tables and matrices. */
-export interface InjectFileOptions extends Omit<InjectOptions, 'noiseMatrix' | 'file'> {
+export interface InjectFileOptions extends Omit<InjectOptions, 'noiseMatrix' | 'file' | 'exclude'> {
   readonly input: string;
   readonly output: string;
   readonly truth: string;
   /** Path of a JSON noise matrix (class-conditional attack). */
   readonly noiseMatrix?: string;
+  /** Truth file of an earlier attack on this data: its planted rows and their originals are left alone. */
+  readonly excludeTruth?: string;
 }
 
 export interface InjectFileResult {
@@ -63,6 +65,8 @@ export async function injectFile(o: InjectFileOptions): Promise<InjectFileResult
   const outFormat = tableFormatOf(o.output);
   if (outFormat === null) throw new RedteamError('REDTEAM_BAD_FORMAT', 'the output must end in .csv, .tsv or .jsonl', { file: o.output, hint: 'for example -o poisoned.csv' });
   const noiseMatrix = o.noiseMatrix === undefined ? undefined : parseNoiseMatrix(await readJson(o.noiseMatrix, 'REDTEAM_BAD_NOISE_MATRIX'), o.noiseMatrix);
+  const earlier = o.excludeTruth === undefined ? undefined : parseTruth(await readJson(o.excludeTruth, 'REDTEAM_BAD_TRUTH'), o.excludeTruth);
+  const exclude = earlier === undefined ? undefined : new Set(earlier.planted.flatMap((p) => (p.sourceId === undefined ? [p.id] : [p.id, p.sourceId])));
   const table = parseTable(await readText(o.input, 'REDTEAM_BAD_INPUT'), inFormat, o.input);
   const result = plantAttack(table, {
     attack: o.attack,
@@ -74,6 +78,7 @@ export async function injectFile(o: InjectFileOptions): Promise<InjectFileResult
     ...(o.from === undefined ? {} : { from: o.from }),
     ...(o.to === undefined ? {} : { to: o.to }),
     ...(noiseMatrix === undefined ? {} : { noiseMatrix }),
+    ...(exclude === undefined ? {} : { exclude }),
   });
   const { text, lines } = serializeTable(result.table, outFormat);
   const truth: Truth = {

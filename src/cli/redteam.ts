@@ -23,6 +23,7 @@ interface InjectFlags {
   from?: string;
   to?: string;
   noiseMatrix?: string;
+  excludeTruth?: string;
   out: string;
   truth: string;
 }
@@ -42,6 +43,7 @@ export function registerRedteam(program: Command, setExit: (code: number) => voi
     .option('--from <label>', 'targeted: the class relabelled')
     .option('--to <label>', 'targeted: the label it gets')
     .option('--noise-matrix <file>', 'class-conditional: {"labels":[...],"matrix":[[...]]}, rows = true, columns = given')
+    .option('--exclude-truth <file>', 'truth file of an earlier attack: leave its planted rows and their originals alone (chained attacks)')
     .requiredOption('-o, --out <file>', 'poisoned file (.csv, .tsv or .jsonl; the format follows the extension)')
     .requiredOption('--truth <file>', 'truth file (JSON)')
     .action(async (data: string, f: InjectFlags) => {
@@ -57,6 +59,7 @@ export function registerRedteam(program: Command, setExit: (code: number) => voi
         ...(f.from === undefined ? {} : { from: f.from }),
         ...(f.to === undefined ? {} : { to: f.to }),
         ...(f.noiseMatrix === undefined ? {} : { noiseMatrix: f.noiseMatrix }),
+        ...(f.excludeTruth === undefined ? {} : { excludeTruth: f.excludeTruth }),
       };
       const r = await injectFile(options);
       const counts = new Map<string, number>();

@@ -11,7 +11,7 @@ export const DEFAULTS = {
     failOn: 'high',
     top: 20,
     previews: 200,
-    detectors: ['label-issues', 'duplicates', 'near-duplicates', 'validation'],
+    detectors: ['label-issues', 'duplicates', 'near-duplicates', 'outliers', 'validation'],
   },
   data: {
     maxLineBytes: 64 * 1024 * 1024,

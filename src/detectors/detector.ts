@@ -1,6 +1,7 @@
 import type { Finding, ProgressFn, Rng } from '../core/index.ts';
 import type { Dataset } from '../data/index.ts';
 import type { KnnGraph } from '../compute/index.ts';
+import type { ReferenceInput } from './reference.ts';
 
 /**
  * Everything a detector may look at. Expensive shared artefacts (out-of-fold probabilities,
@@ -16,6 +17,11 @@ export interface DetectorContext {
   readonly predProbs: Float32Array | null;
   /** kNN graph over the (reduced) feature representation, if built. */
   readonly knn: KnnGraph | null;
+  /**
+   * The batch compared with a baseline's trusted reference sample (scan --baseline only): trusted
+   * neighbours of each row and the domain classifier's probabilities, for the `drift` detector.
+   */
+  readonly reference?: ReferenceInput | null;
   readonly rng: Rng;
   readonly progress: ProgressFn;
 }

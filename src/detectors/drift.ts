@@ -11,21 +11,26 @@
  * | DRIFT_NEW_LABEL     | high     | the row's label never occurs in the trusted data                       |
  * | DRIFT_NEW_CATEGORY  | medium   | a categorical value the trusted data never had (complete lists only)   |
  * | DRIFT_OUT_OF_RANGE  | low      | a numeric value beyond the trusted [min, max] widened by `rangeMargin` |
+ * | DRIFT_FAR_FROM_TRUSTED | medium | mean distance to its k nearest trusted rows > Q3 + 1.7·IQR of the trusted rows' own |
+ * | DRIFT_TRUSTED_LABEL_MISMATCH | medium (high if p(given) < 0.1) | its trusted neighbours vote for another label (reference.ts) |
  *
  * Distances (defaults): numeric features by Jensen–Shannon distance (natural log, as
  * scipy.spatial.distance.jensenshannon) > 0.1; categorical features by L∞ distance > 0.1 (TFDV's
  * default); both by PSI > 0.2 (the usual "significant shift" rule of thumb). Labels by JS and L∞.
+ * Text columns by the same JS / PSI test on text length, and text or embedding columns by a domain
+ * classifier on the joint representation (2·AUC − 1 > 0.25, Deepchecks' default; reference.ts).
  */
 import type { Finding, Severity } from '../core/index.ts';
 import { createRng } from '../core/index.ts';
 import type { ColumnRole, Dataset } from '../data/index.ts';
 import type { Detector, DetectorContext, DetectorResult } from './detector.ts';
 import { DetectorError } from './errors.ts';
+import { DEFAULT_DOMAIN_THRESHOLD, scoreAgainstReference, type DomainDrift } from './reference.ts';
 
 export const DRIFT_DETECTOR = 'drift';
 export const BASELINE_SCHEMA = 'trainguard/baseline';
 export const BASELINE_VERSION = 1;
-export const DRIFT_CODES = ['DRIFT_NEW_LABEL', 'DRIFT_NEW_CATEGORY', 'DRIFT_OUT_OF_RANGE'] as const;
+export const DRIFT_CODES = ['DRIFT_NEW_LABEL', 'DRIFT_NEW_CATEGORY', 'DRIFT_OUT_OF_RANGE', 'DRIFT_FAR_FROM_TRUSTED', 'DRIFT_TRUSTED_LABEL_MISMATCH'] as const;
 export type DriftCode = (typeof DRIFT_CODES)[number];
 
 export const DEFAULT_JS_THRESHOLD = 0.1;
@@ -88,6 +93,11 @@ export interface Baseline {
   readonly features: readonly FeatureBaseline[];
   readonly labels: { readonly names: readonly string[]; readonly counts: readonly number[] };
   readonly sample: { readonly seed: number; readonly rows: readonly ReferenceRow[] };
+  /**
+   * Histogram of the full (uncut) text lengths in UTF-16 units, when there is a text column; named
+   * `length(<text column>)`. Optional: baselines written before it was added still load.
+   */
+  readonly textLength?: NumericBaseline;
 }
 
 export interface BaselineOptions {
@@ -102,6 +112,8 @@ export interface DriftOptions {
   readonly linfThreshold?: number;
   readonly psiThreshold?: number;
   readonly rangeMargin?: number;
+  /** Domain-classifier drift score (2·AUC − 1) above which text / embedding columns have drifted. */
+  readonly domainThreshold?: number;
 }
 
 function positiveInt(v: number | undefined, what: string, fallback: number, min: number): number {
@@ -117,25 +129,7 @@ export function buildBaseline(dataset: Dataset, options: BaselineOptions = {}): 
   const sampleSize = positiveInt(options.sampleSize, 'sampleSize', DEFAULT_SAMPLE_SIZE, 0);
   const seed = options.seed ?? 0;
   const features: FeatureBaseline[] = dataset.features.map((col) => {
-    if (col.kind === 'numeric') {
-      const present: number[] = [];
-      let missing = 0;
-      for (const v of col.values) {
-        if (Number.isFinite(v)) present.push(v);
-        else missing++;
-      }
-      present.sort((a, b) => a - b);
-      const edges: number[] = [];
-      if (present.length > 0) {
-        for (let i = 0; i <= bins; i++) {
-          const q = quantileSorted(present, i / bins);
-          if (edges.length === 0 || q > edges[edges.length - 1]!) edges.push(q);
-        }
-      }
-      const counts = new Array<number>(bucketCount(edges)).fill(0);
-      for (const v of present) counts[bucketOf(edges, v)]! += 1;
-      return { kind: 'numeric', name: col.name, edges, counts, missing, min: present[0] ?? null, max: present.at(-1) ?? null };
-    }
+    if (col.kind === 'numeric') return numericBaseline(col.name, col.values, bins);
     const freq = new Map<string, number>();
     let missing = 0;
     for (const v of col.values) {
@@ -181,7 +175,34 @@ export function buildBaseline(dataset: Dataset, options: BaselineOptions = {}): 
     features,
     labels: { names: [...dataset.labelNames], counts: labelCounts },
     sample: { seed, rows },
+    ...(dataset.text === null ? {} : { textLength: numericBaseline(textLengthName(dataset.textColumn), Float64Array.from(dataset.text, (t) => t.length), bins) }),
   };
+}
+
+/** Name of the text-length pseudo-feature in reports. */
+export function textLengthName(textColumn: string | null): string {
+  return `length(${textColumn ?? 'text'})`;
+}
+
+/** Quantile-binned histogram of a numeric column (NaN = missing). */
+function numericBaseline(name: string, values: Float64Array, bins: number): NumericBaseline {
+  const present: number[] = [];
+  let missing = 0;
+  for (const v of values) {
+    if (Number.isFinite(v)) present.push(v);
+    else missing++;
+  }
+  present.sort((a, b) => a - b);
+  const edges: number[] = [];
+  if (present.length > 0) {
+    for (let i = 0; i <= bins; i++) {
+      const q = quantileSorted(present, i / bins);
+      if (edges.length === 0 || q > edges[edges.length - 1]!) edges.push(q);
+    }
+  }
+  const counts = new Array<number>(bucketCount(edges)).fill(0);
+  for (const v of present) counts[bucketOf(edges, v)]! += 1;
+  return { kind: 'numeric', name, edges, counts, missing, min: present[0] ?? null, max: present.at(-1) ?? null };
 }
 
 /** Linear-interpolated quantile of an ascending array (numpy's default). */
@@ -280,9 +301,11 @@ export function createDriftDetector(baseline: Baseline, options: DriftOptions = 
   check(options.linfThreshold, 'linfThreshold');
   check(options.psiThreshold, 'psiThreshold');
   check(options.rangeMargin, 'rangeMargin');
+  check(options.domainThreshold, 'domainThreshold');
   return {
     name: DRIFT_DETECTOR,
-    description: 'Drift against a trusted baseline: per-feature and label distribution distances (JS, L∞, PSI), schema violations, new labels and categories, out-of-range values',
+    description:
+      'Drift against a trusted baseline: per-feature, text-length and label distribution distances (JS, L∞, PSI), a domain classifier for text and embeddings, schema violations, new labels and categories, out-of-range values, rows far from or disagreeing with the trusted sample',
     needs: [],
     run: (ctx) => runDrift(ctx, baseline, options),
   };
@@ -295,6 +318,7 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
   const linfT = options.linfThreshold ?? DEFAULT_LINF_THRESHOLD;
   const psiT = options.psiThreshold ?? DEFAULT_PSI_THRESHOLD;
   const margin = options.rangeMargin ?? DEFAULT_RANGE_MARGIN;
+  const domainT = options.domainThreshold ?? DEFAULT_DOMAIN_THRESHOLD;
   const ds = ctx.dataset;
   const n = ctx.labels.length;
   if (ds.ids.length !== n) throw new DetectorError('DETECTOR_BAD_INPUT', `dataset has ${ds.ids.length} ids but ${n} labels`);
@@ -342,11 +366,7 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
           });
         }
       }
-      const p = normalise([...fb.counts, fb.missing]);
-      const q = normalise([...counts, missing]);
-      const distance = jensenShannonDistance(p, q);
-      const psi = populationStabilityIndex(p, q);
-      features.push({ feature: fb.name, kind: 'numeric', metric: 'jensen-shannon', distance: round6(distance), threshold: jsT, psi: round6(psi), psiThreshold: psiT, drifted: distance > jsT || psi > psiT });
+      features.push(numericDrift(fb, counts, missing, jsT, psiT));
     } else if (fb.kind === 'categorical' && col.kind === 'categorical') {
       const index = new Map(fb.values.map((v, k) => [v.value, k] as const));
       const complete = fb.other === 0;
@@ -372,13 +392,33 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
           }
         }
       }
-      const p = normalise([...fb.values.map((v) => v.count), fb.other, fb.missing]);
+      const trustedCounts = [...fb.values.map((v) => v.count), fb.other, fb.missing];
+      const p = normalise(trustedCounts);
       const q = normalise(counts);
       const distance = linfDistance(p, q);
       const psi = populationStabilityIndex(p, q);
-      features.push({ feature: fb.name, kind: 'categorical', metric: 'l-infinity', distance: round6(distance), threshold: linfT, psi: round6(psi), psiThreshold: psiT, drifted: distance > linfT || psi > psiT });
+      const floor = noiseFloor(trustedCounts, counts);
+      const t = Math.max(linfT, floor.linf);
+      const tp = Math.max(psiT, floor.psi);
+      features.push({ feature: fb.name, kind: 'categorical', metric: 'l-infinity', distance: round6(distance), threshold: round6(t), psi: round6(psi), psiThreshold: round6(tp), drifted: distance > t || psi > tp });
     }
   }
+
+  // Text length: the same numeric test on each text's full length.
+  let textLength: FeatureDrift | null = null;
+  if (baseline.textLength !== undefined && ds.text !== null) {
+    const tb = baseline.textLength;
+    const counts = new Array<number>(tb.counts.length).fill(0);
+    for (const t of ds.text) counts[bucketOf(tb.edges, t.length)]! += 1;
+    textLength = numericDrift(tb, counts, 0, jsT, psiT);
+  }
+
+  // The trusted reference sample: rows far from it or whose trusted neighbours disagree, and the
+  // domain classifier for text and embedding columns.
+  const reference = ctx.reference ?? null;
+  const ref = reference?.status === 'compared' ? scoreAgainstReference(ctx.labels, ctx.classNames, reference, domainT) : null;
+  if (ref !== null) for (const h of ref.problems) rowHits.push(h);
+  const multivariate: DomainDrift | null = ref?.domain ?? null;
 
   // Labels: distributions over the union of trusted and batch label names.
   const names = [...new Set([...baseline.labels.names, ...ctx.classNames])];
@@ -396,6 +436,7 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
   }
   const lp = normalise(trusted);
   const lq = normalise(batch);
+  const labelFloor = noiseFloor(trusted, batch);
   const labelJs = jensenShannonDistance(lp, lq);
   const labelLinf = linfDistance(lp, lq);
   const labelPsi = populationStabilityIndex(lp, lq);
@@ -412,7 +453,7 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
   const findings: Finding[] = [];
   for (const [index, hits] of [...perRow.entries()].sort((a, b) => a[0] - b[0])) {
     const worst = hits.reduce((w, h) => (SEVERITY_SCORE[h.severity] > SEVERITY_SCORE[w.severity] ? h : w));
-    const score = SEVERITY_SCORE[worst.severity];
+    const score = round6(Math.max(SEVERITY_SCORE[worst.severity], ref?.scores[index] ?? 0));
     scores[index] = score;
     findings.push({
       index,
@@ -425,7 +466,12 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
       evidence: { problems: hits.map((h) => ({ code: h.code, severity: h.severity, ...h.evidence })) },
     });
   }
+  // Rows without a problem still carry their continuous distance / label score, for ranking.
+  if (ref !== null) for (let i = 0; i < n; i++) if (!perRow.has(i)) scores[i] = ref.scores[i] ?? 0;
   const count = (code: DriftCode): number => rowHits.filter((h) => h.code === code).length;
+  const drifted = features.filter((f) => f.drifted).map((f) => f.feature);
+  if (textLength?.drifted === true) drifted.push(textLength.feature);
+  if (multivariate?.drifted === true) drifted.push(multivariate.name);
   ctx.progress(DRIFT_DETECTOR, 1, 1);
   return {
     scores,
@@ -433,21 +479,70 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
     summary: {
       baselineRows: baseline.source.rows,
       batchRows: n,
-      thresholds: { jensenShannon: jsT, lInfinity: linfT, psi: psiT, rangeMargin: margin },
-      drifted: features.filter((f) => f.drifted).map((f) => f.feature),
+      thresholds: { jensenShannon: jsT, lInfinity: linfT, psi: psiT, rangeMargin: margin, domainClassifier: domainT },
+      drifted,
       features,
+      textLength,
+      multivariate,
+      reference: reference === null ? null : reference.status === 'skipped' ? { skipped: reference.reason } : (ref?.summary ?? null),
       skippedFeatures,
       labels: {
         jensenShannon: round6(labelJs),
         lInfinity: round6(labelLinf),
         psi: round6(labelPsi),
-        drifted: labelJs > jsT || labelLinf > linfT || labelPsi > psiT,
+        thresholds: { jensenShannon: round6(Math.max(jsT, labelFloor.js)), lInfinity: round6(Math.max(linfT, labelFloor.linf)), psi: round6(Math.max(psiT, labelFloor.psi)) },
+        drifted: labelJs > Math.max(jsT, labelFloor.js) || labelLinf > Math.max(linfT, labelFloor.linf) || labelPsi > Math.max(psiT, labelFloor.psi),
         newLabels,
       },
       schema,
-      rowProblems: { newLabel: count('DRIFT_NEW_LABEL'), newCategory: count('DRIFT_NEW_CATEGORY'), outOfRange: count('DRIFT_OUT_OF_RANGE') },
+      rowProblems: {
+        newLabel: count('DRIFT_NEW_LABEL'),
+        newCategory: count('DRIFT_NEW_CATEGORY'),
+        outOfRange: count('DRIFT_OUT_OF_RANGE'),
+        farFromTrusted: count('DRIFT_FAR_FROM_TRUSTED'),
+        trustedLabelMismatch: count('DRIFT_TRUSTED_LABEL_MISMATCH'),
+      },
     },
   };
+}
+
+function numericDrift(fb: NumericBaseline, counts: readonly number[], missing: number, jsT: number, psiT: number): FeatureDrift {
+  const trustedCounts = [...fb.counts, fb.missing];
+  const batchCounts = [...counts, missing];
+  const p = normalise(trustedCounts);
+  const q = normalise(batchCounts);
+  const distance = jensenShannonDistance(p, q);
+  const psi = populationStabilityIndex(p, q);
+  const floor = noiseFloor(trustedCounts, batchCounts);
+  const t = Math.max(jsT, floor.js);
+  const tp = Math.max(psiT, floor.psi);
+  return { feature: fb.name, kind: 'numeric', metric: 'jensen-shannon', distance: round6(distance), threshold: round6(t), psi: round6(psi), psiThreshold: round6(tp), drifted: distance > t || psi > tp };
+}
+
+/** Standard normal quantile for the noise floor (one-sided 0.999). */
+const NOISE_Z = 3.09;
+
+/**
+ * What sampling noise alone reaches with probability 0.001 when the batch and the trusted data
+ * share one distribution (two-sample histograms with n and m rows over B occupied buckets):
+ * PSI and 8·JSD ≈ χ²(B − 1)·(1/n + 1/m), and any one bucket's frequency gap is at most
+ * z·√(¼(1/n + 1/m)). A small batch's distances are noisy: a 100-row batch against 300 trusted rows
+ * reaches JS 0.12 and PSI 0.12 on average with no drift at all, so the fixed thresholds (tuned for
+ * batches of ~500) are raised to this floor; for 500 rows against 2,000 it is below them (JS 0.08,
+ * PSI 0.05, L∞ 0.08) and changes nothing.
+ */
+export function noiseFloor(trustedCounts: readonly number[], batchCounts: readonly number[]): { js: number; psi: number; linf: number } {
+  const m = trustedCounts.reduce((s, c) => s + c, 0);
+  const n = batchCounts.reduce((s, c) => s + c, 0);
+  if (m === 0 || n === 0) return { js: 0, psi: 0, linf: 0 };
+  let occupied = 0;
+  for (let i = 0; i < Math.max(trustedCounts.length, batchCounts.length); i++) if ((trustedCounts[i] ?? 0) > 0 || (batchCounts[i] ?? 0) > 0) occupied++;
+  const df = Math.max(1, occupied - 1);
+  // Wilson–Hilferty approximation of the χ² quantile.
+  const a = 2 / (9 * df);
+  const chi2 = df * Math.pow(1 - a + NOISE_Z * Math.sqrt(a), 3);
+  const v = 1 / n + 1 / m;
+  return { js: Math.sqrt((chi2 * v) / 8), psi: chi2 * v, linf: NOISE_Z * Math.sqrt(0.25 * v) };
 }
 
 function isFeatureRole(r: string): boolean {

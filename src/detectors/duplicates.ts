@@ -6,18 +6,24 @@
  *
  * A group is every row sharing a content id, in reading order. When all copies carry one label,
  * every copy after the first gets EXACT_DUPLICATE (low, 0.3); the first is the one to keep and
- * scores 0. When the copies carry ≥ 2 labels, every member gets CONFLICTING_LABELS (high, 1.0):
- * we cannot tell which label is the right one, so all are suspect.
+ * scores 0. When the copies carry ≥ 2 labels, the group's expected label is decided by the
+ * out-of-fold model when one ran, else by majority (conflicts.ts): copies with another label get
+ * CONFLICTING_LABELS (high, 1.0), copies with the expected label CONFLICTING_LABELS at info
+ * severity (0.2: context for the reviewer, not a flag). Undecided (a tie and no clear model
+ * verdict): every copy is suspect and flagged high.
  */
 import type { Finding } from '../core/index.ts';
 import type { Detector, DetectorContext, DetectorResult } from './detector.ts';
 import { DetectorError } from './errors.ts';
+import { resolveConflict, supportByName } from './conflicts.ts';
 
 export const DUPLICATES_DETECTOR = 'duplicates';
 export const EXACT_DUPLICATE_CODE = 'EXACT_DUPLICATE';
 export const CONFLICTING_LABELS_CODE = 'CONFLICTING_LABELS';
 export const EXACT_DUPLICATE_SCORE = 0.3;
 export const CONFLICTING_LABELS_SCORE = 1;
+/** A copy carrying the group's expected label: shown beside the conflict, not flagged. */
+export const CONFLICT_EXPECTED_SCORE = 0.2;
 /** At most this many copies are listed in a finding's evidence (a row repeated 10⁵ times would bloat every report). */
 const GROUP_EVIDENCE_LIMIT = 50;
 
@@ -53,6 +59,7 @@ function runDuplicates(ctx: DetectorContext): DetectorResult {
   let duplicateRows = 0;
   let conflictingGroups = 0;
   let conflictingRows = 0;
+  let suspectRows = 0;
   let largestGroup = 0;
   for (const members of groups.values()) {
     if (members.length < 2) continue;
@@ -73,17 +80,24 @@ function runDuplicates(ctx: DetectorContext): DetectorResult {
       const summary = Object.entries(labelCounts)
         .map(([label, count]) => `${count}× "${label}"`)
         .join(', ');
+      const verdict = resolveConflict(members, labels, ctx.predProbs, ctx.numClasses);
+      const expected = verdict.expected === null ? null : names(verdict.expected);
+      const conflictEvidence = { ...evidence, expectedLabel: expected, decidedBy: verdict.by, modelSupport: supportByName(verdict, names) };
       for (const i of members) {
-        scores[i] = CONFLICTING_LABELS_SCORE;
+        const suspect = verdict.expected === null || labels[i] !== verdict.expected;
+        if (suspect) suspectRows++;
+        scores[i] = suspect ? CONFLICTING_LABELS_SCORE : CONFLICT_EXPECTED_SCORE;
         findings.push({
           index: i,
           sampleId: dataset.ids[i]!,
           detector: DUPLICATES_DETECTOR,
           code: CONFLICTING_LABELS_CODE,
           score: scores[i]!,
-          severity: 'high',
-          message: `identical content appears ${members.length} times with different labels (${summary})`,
-          evidence,
+          severity: suspect ? 'high' : 'info',
+          message: suspect
+            ? `identical content appears ${members.length} times with different labels (${summary})${expected === null ? '' : `; expected "${expected}" (${verdict.by}), this copy says "${names(labels[i]!)}"`}`
+            : `identical content appears ${members.length} times with different labels (${summary}); this copy carries the expected label "${expected}" (${verdict.by})`,
+          evidence: conflictEvidence,
         });
       }
     } else {
@@ -115,6 +129,7 @@ function runDuplicates(ctx: DetectorContext): DetectorResult {
       duplicateRate: n === 0 ? 0 : Math.round((duplicateRows / n) * 1e6) / 1e6,
       conflictingGroups,
       conflictingRows,
+      suspectRows,
       largestGroup,
     },
   };

@@ -62,10 +62,13 @@ export {
   BASELINE_VERSION,
   DRIFT_CODES,
   DRIFT_DETECTOR,
+  SAMPLE_TEXT_CHARS,
   buildBaseline,
   createDriftDetector,
   jensenShannonDistance,
   linfDistance,
   populationStabilityIndex,
 } from './drift.ts';
-export type { Baseline, BaselineOptions, DriftOptions, DriftCode, FeatureBaseline, FeatureDrift, ReferenceRow, SchemaViolation } from './drift.ts';
+export type { Baseline, BaselineOptions, DriftOptions, DriftCode, FeatureBaseline, FeatureDrift, NumericBaseline, ReferenceRow, SchemaViolation } from './drift.ts';
+export { DEFAULT_DOMAIN_THRESHOLD, scoreAgainstReference } from './reference.ts';
+export type { DomainDrift, ReferenceComparison, ReferenceInput, ReferenceSkipped } from './reference.ts';

@@ -58,14 +58,28 @@ test('planted near copies are grouped; other-label copies are high, same-label c
     assert.equal(byIndex.get(i)!.severity, 'high');
     assert.equal(res.scores[i], Math.fround(0.9));
   }
-  const ev = byIndex.get(301)!.evidence as { members: { index: number; distance: number | null }[]; setSize: number; distance: number; threshold: number; majorityLabel: string };
+  const ev = byIndex.get(301)!.evidence as { members: { index: number; distance: number | null }[]; setSize: number; distance: number; threshold: number; expectedLabel: string; decidedBy: string };
   assert.deepEqual(ev.members.map((m) => m.index).sort((a, b) => a - b), [10, 302]);
   assert.equal(ev.setSize, 3);
-  assert.equal(ev.majorityLabel, 'class1');
+  assert.deepEqual([ev.expectedLabel, ev.decidedBy], ['class1', 'majority']);
   assert.ok(ev.distance < ev.threshold && ev.distance > 0);
   assert.ok(ev.members.every((m) => m.distance !== null && m.distance < ev.threshold));
   assert.equal(res.summary['sets'], 3);
   assert.equal(res.summary['conflictingSets'], 2);
+});
+
+test('a 1:1 near-copy conflict is decided by the out-of-fold model when it has a clear view', async () => {
+  const rows = points(300, 2);
+  const labels = rows.map((_, i) => i % 3);
+  rows.push(nudge(rows[20]!, 4));
+  labels.push(0); // row 20 is class 2; its near copy says class 0
+  const probs = new Float32Array(301 * 3).fill(1 / 3);
+  for (const i of [20, 300]) probs.set([0.1, 0.1, 0.8], i * 3);
+  const res = await detector.run({ ...context(rows, labels), predProbs: probs });
+  const high = res.findings.filter((f) => f.severity === 'high').map((f) => f.index);
+  assert.deepEqual(high, [300]);
+  const ev = res.findings.find((f) => f.index === 300)!.evidence as { expectedLabel: string; decidedBy: string };
+  assert.deepEqual([ev.expectedLabel, ev.decidedBy], ['class2', 'model']);
 });
 
 test('exact copies (same content id) are left to the duplicates detector', async () => {

@@ -12,9 +12,10 @@
  * For text, MinHash/LSH (minhash.ts) adds pairs with estimated shingle Jaccard ≥ 0.8: re-wrapped
  * or lightly edited copies that TF-IDF cosine may not put under the threshold.
  *
- * A set whose members carry ≥ 2 labels: members not carrying the majority label (every member on a
- * tie) get NEAR_DUPLICATE_CONFLICT (high, 0.9); the rest NEAR_DUPLICATE (info, 0.2), as do all
- * members of single-label sets. Samples in no set score 0.
+ * A set whose members carry ≥ 2 labels: members not carrying the set's expected label (decided by
+ * the out-of-fold model, else the majority, see conflicts.ts; every member when undecided) get
+ * NEAR_DUPLICATE_CONFLICT (high, 0.9); the rest NEAR_DUPLICATE (info, 0.2), as do all members of
+ * single-label sets. Samples in no set score 0.
  */
 import type { Finding } from '../core/index.ts';
 import type { KnnGraph } from '../compute/index.ts';
@@ -24,6 +25,7 @@ import { assertKnnGraph } from './inputs.ts';
 import { DEFAULT_JACCARD_THRESHOLD, estimateJaccard, findNearDuplicateTexts } from './minhash.ts';
 import type { MinHashSignatures } from './minhash.ts';
 import { median } from './outliers.ts';
+import { resolveConflict, supportByName } from './conflicts.ts';
 
 export const NEAR_DUPLICATES_DETECTOR = 'near-duplicates';
 export const NEAR_DUPLICATE_CODE = 'NEAR_DUPLICATE';
@@ -151,16 +153,14 @@ function runNearDuplicates(ctx: DetectorContext, factor: number, useMinhash: boo
     inSets += members.length;
     const counts = new Map<number, number>();
     for (const i of members) counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
-    let top = 0;
-    for (const c of counts.values()) top = Math.max(top, c);
-    const majority = [...counts.entries()].filter(([, c]) => c === top).map(([y]) => y);
     const conflicting = counts.size >= 2;
+    const verdict = conflicting ? resolveConflict(members, labels, ctx.predProbs, ctx.numClasses) : null;
     if (conflicting) conflictingSets++;
     const labelCounts: Record<string, number> = {};
     for (const [y, c] of [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])) labelCounts[names(y)] = c;
-    const majorityLabel = majority.length === 1 ? names(majority[0]!) : null;
+    const expectedLabel = verdict === null || verdict.expected === null ? null : names(verdict.expected);
     for (const i of members) {
-      const conflict = conflicting && (majority.length > 1 || labels[i] !== majority[0]);
+      const conflict = verdict !== null && (verdict.expected === null || labels[i] !== verdict.expected);
       const score = conflict ? NEAR_DUPLICATE_CONFLICT_SCORE : NEAR_DUPLICATE_SCORE;
       if (conflict) conflictRows++;
       scores[i] = score;
@@ -170,7 +170,7 @@ function runNearDuplicates(ctx: DetectorContext, factor: number, useMinhash: boo
       const message = conflict
         ? `near-duplicate of ${members.length - 1} other sample(s) labelled differently (${describeCounts(labelCounts)}); this one is "${given}"`
         : conflicting
-          ? `near-duplicate of ${members.length - 1} other sample(s); the set carries ${counts.size} labels (${describeCounts(labelCounts)})`
+          ? `near-duplicate of ${members.length - 1} other sample(s); the set carries ${counts.size} labels (${describeCounts(labelCounts)}) and this one has the expected label "${given}" (${verdict?.by})`
           : `near-duplicate of ${members.length - 1} other sample(s) with the same label "${given}"`;
       findings.push({
         index: i,
@@ -191,7 +191,9 @@ function runNearDuplicates(ctx: DetectorContext, factor: number, useMinhash: boo
           })),
           setSize: members.length,
           labels: labelCounts,
-          majorityLabel,
+          expectedLabel,
+          decidedBy: verdict?.by ?? null,
+          modelSupport: supportByName(verdict, names),
           distance: measured.distance === null ? null : round6(measured.distance),
           jaccard: measured.jaccard === null ? null : round6(measured.jaccard),
           nearestNeighbourDistance: Number.isFinite(d1[i]!) ? round6(d1[i]!) : null,

@@ -54,7 +54,12 @@ test('5 far-away junk points among 1,000 blob points all land in the top 1 % and
     const ev = flagged.get(i)!.evidence as { rules: string[]; meanNeighbourDistance: number; threshold: number };
     assert.ok(ev.rules.includes('knn-distance'));
     assert.ok(ev.meanNeighbourDistance > ev.threshold);
+    assert.equal(flagged.get(i)!.severity, 'medium', 'far beyond the cut-off');
   }
+  // The blobs' own fringe is flagged too, but only as low severity.
+  const fringe = res.findings.filter((f) => !junk.includes(f.index));
+  const low = fringe.filter((f) => f.severity === 'low').length;
+  assert.ok(fringe.length > 0 && low >= 0.9 * fringe.length, `${low} of ${fringe.length} fringe flags are low`);
   // Typical samples score low (the kNN part is 0 up to the median distance; the entropy part 0 above the median s).
   assert.ok(median(res.scores) < 0.1, `median score ${median(res.scores)}`);
   // Datalab's Q3 + 1.7·IQR also flags the sparse fringe of 2-D Gaussian blobs (≈ 9 % here; ≈ 1 % in
@@ -64,12 +69,52 @@ test('5 far-away junk points among 1,000 blob points all land in the top 1 % and
   assert.ok(res.scores.every((s) => s >= 0 && s <= 1));
 });
 
-test('junk with uniform predictions fires both rules and is high severity', async () => {
+test('with a kNN graph the entropy rule stays off (Datalab): uniform predictions alone are not an outlier', async () => {
   const { ctx, junk } = blobsWithJunk('uniform');
   const res = await detector.run(ctx);
   for (const i of junk) {
     const f = res.findings.find((x) => x.index === i)!;
-    assert.deepEqual((f.evidence as { rules: string[] }).rules, ['knn-distance', 'entropy']);
+    assert.deepEqual((f.evidence as { rules: string[] }).rules, ['knn-distance']);
+  }
+  assert.equal((res.summary as { entropy: unknown }).entropy, null);
+});
+
+/** Seeded English-like sentences from a small vocabulary: a corpus with one character model. */
+function sentences(n: number, seed: number): string[] {
+  const words = ['the', 'model', 'trains', 'on', 'data', 'from', 'many', 'sources', 'and', 'each', 'label', 'is', 'checked', 'before', 'release', 'review', 'sample', 'quality'];
+  const rng = createRng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: 8 + rng.int(12) }, () => words[rng.int(words.length)]!).join(' '));
+}
+
+test('text: random-byte and empty rows rank above every real sentence; clean text flags nothing', async () => {
+  const n = 400;
+  const text = sentences(n, 5);
+  const rng = createRng(6);
+  const junk = [17, 123, 301];
+  for (const i of junk) text[i] = Array.from({ length: 80 }, () => String.fromCharCode(0xa1 + rng.int(94))).join('');
+  text[250] = '   ';
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+  const res = await detector.run(makeContext({ labels, numClasses: 2, text }));
+  const top = [...res.scores.keys()].sort((a, b) => res.scores[b]! - res.scores[a]!).slice(0, 4);
+  assert.deepEqual(top.sort((a, b) => a - b), [17, 123, 250, 301]);
+  assert.deepEqual(res.findings.map((f) => f.index).sort((a, b) => a - b), [17, 123, 250, 301]);
+  const empty = res.findings.find((f) => f.index === 250)!;
+  assert.equal((empty.evidence as { emptyText: boolean }).emptyText, true);
+  assert.equal(res.scores[250], 1);
+  const clean = await detector.run(makeContext({ labels, numClasses: 2, text: sentences(n, 7) }));
+  assert.equal(clean.findings.length, 0);
+  assert.ok(median(clean.scores) < 0.1);
+});
+
+test('text and kNN rules together give high severity', async () => {
+  const { ctx, junk } = blobsWithJunk('model');
+  const text = sentences(ctx.labels.length, 8);
+  const rng = createRng(9);
+  for (const i of junk) text[i] = Array.from({ length: 60 }, () => String.fromCharCode(0xa1 + rng.int(94))).join('');
+  const res = await detector.run(makeContext({ labels: ctx.labels, numClasses: 3, knn: ctx.knn, text }));
+  for (const i of junk) {
+    const f = res.findings.find((x) => x.index === i)!;
+    assert.deepEqual((f.evidence as { rules: string[] }).rules, ['knn-distance', 'text-surprisal']);
     assert.equal(f.severity, 'high');
   }
 });

@@ -14,6 +14,8 @@ export interface ContextInput {
   readonly predProbs?: Float32Array | null;
   readonly knn?: KnnGraph | null;
   readonly classNames?: readonly string[];
+  /** A text column (named `text`), one string per sample. */
+  readonly text?: readonly string[];
 }
 
 /** A DetectorContext over a minimal in-memory dataset with ids `id-<i>`. */
@@ -30,8 +32,8 @@ export function makeContext(input: ContextInput): DetectorContext {
     labelNames: classNames,
     labelCodes: input.labels,
     sources: null,
-    text: null,
-    textColumn: null,
+    text: input.text ?? null,
+    textColumn: input.text === undefined ? null : 'text',
     features: [],
     embedding: null,
     images: null,

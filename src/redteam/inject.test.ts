@@ -122,6 +122,17 @@ for (const [fmt, table] of inputs) {
     }
   });
 
+  test(`${fmt}: excluded ids are never flipped or copied (chained attacks)`, () => {
+    const first = plantAttack(table, opts({ attack: 'duplicate-flip', rate: 0.3 }));
+    const exclude = new Set(first.planted.flatMap((p) => [p.id, p.sourceId!]));
+    const second = plantAttack(first.table, opts({ attack: 'mix', rate: 0.3, exclude }));
+    assert.ok(second.planted.length > 0);
+    for (const p of second.planted) {
+      assert.ok(!exclude.has(p.id), `${p.id} was attacked again`);
+      if (p.sourceId !== undefined) assert.ok(!exclude.has(p.sourceId), `${p.sourceId} was copied`);
+    }
+  });
+
   test(`${fmt}: mix plants an equal share of each kind, the truth lists every changed row, and a seed fixes the bytes`, () => {
     const r = plantAttack(table, opts({ attack: 'mix', rate: 0.4 }));
     assert.equal(r.planted.length, Math.round(0.4 * N));

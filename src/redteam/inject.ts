@@ -27,6 +27,12 @@ export interface InjectOptions {
   readonly noiseMatrix?: NoiseMatrix;
   /** For error locations only. */
   readonly file?: string;
+  /**
+   * Ids of rows this attack must neither change nor copy: the rows an earlier attack planted and
+   * their originals, when attacks are chained. Without it a second attack may copy a poisoned row
+   * and, by flipping its label back, plant a "poison" that carries the right label.
+   */
+  readonly exclude?: ReadonlySet<string>;
 }
 
 /** One planted sample. `row` is the 1-based data row in the poisoned file. */
@@ -120,6 +126,7 @@ export function plantAttack(input: RawTable, options: InjectOptions): InjectResu
     const cell = rows[i]![labelJ];
     const text = cellText(cell);
     if (isMissing(text)) continue;
+    if (options.exclude?.has(cellText(rows[i]![idJ])) === true) continue;
     eligible.push(i);
     if (!rawLabel.has(text)) rawLabel.set(text, cell);
   }

@@ -1,3 +1,4 @@
+import type { Dataset } from '../data/index.ts';
 import { dense, fitPca, transformPca, sketchColumns, l2NormalizeRows, type DenseMatrix, type FeatureMatrix, type PcaModel } from '../compute/index.ts';
 
 /**
@@ -51,4 +52,18 @@ function explained(pca: PcaModel): number | null {
   let kept = 0;
   for (const v of pca.explainedVariance) kept += v;
   return pca.totalVariance > 0 ? kept / pca.totalVariance : null;
+}
+
+/**
+ * Character n-grams help short texts (titles, tweets, reviews: misspellings, morphology) but on
+ * long documents the words already say enough: on SpamAssassin (mean 5,400 chars) dropping them
+ * made featurizing 3× faster and F1 slightly better. So they are used below LONG_TEXT_CHARS.
+ */
+const LONG_TEXT_CHARS = 2000;
+
+export function featurizeOptionsFor(dataset: Dataset): { charNgrams?: false } {
+  if (dataset.text === null || dataset.n === 0) return {};
+  let total = 0;
+  for (const t of dataset.text) total += t.length;
+  return total / dataset.n > LONG_TEXT_CHARS ? { charNgrams: false } : {};
 }

@@ -3,8 +3,9 @@ import type { Dataset } from '../data/index.ts';
 import { crossValidatedProbabilities, knnGraph, type KnnGraph } from '../compute/index.ts';
 import { featurize } from '../features/index.ts';
 import { analyzeSources, createDetector, createDriftDetector, SOURCES_DETECTOR, type Baseline, type DetectorContext, type DetectorResult } from '../detectors/index.ts';
-import { buildRepresentation } from './representation.ts';
+import { buildRepresentation, featurizeOptionsFor } from './representation.ts';
 import { buildPreviews } from './previews.ts';
+import { compareWithReference } from './reference.ts';
 import { ScanError } from './errors.ts';
 import { REPORT_SCHEMA, REPORT_VERSION, type ScanReport, type SampleResult, type ClassSummary, type ReportInput } from './report.ts';
 
@@ -104,7 +105,20 @@ export async function runScan(dataset: Dataset, options: ScanOptions): Promise<S
     );
   }
 
-  const ctx: DetectorContext = { dataset, labels: dataset.labelCodes, numClasses: K, classNames: dataset.labelNames, predProbs, knn, rng: rng.fork(), progress };
+  // Against a baseline: score the batch against the trusted reference sample too (joint features,
+  // trusted neighbours, domain classifier); the drift detector reads the result.
+  let reference: DetectorContext['reference'] = null;
+  const baseline = options.baseline;
+  if (baseline !== undefined) {
+    progress('reference', 0, 1);
+    reference = await time('reference', () =>
+      compareWithReference(dataset, baseline, { k: options.k, reducedDim: options.reducedDim, seed: options.seed, folds: options.folds, maxIter: options.maxIter, l2: options.l2 }),
+    );
+    progress('reference', 1, 1);
+    if (reference.status === 'skipped') logger.info('reference sample not compared', { reason: reference.reason });
+  }
+
+  const ctx: DetectorContext = { dataset, labels: dataset.labelCodes, numClasses: K, classNames: dataset.labelNames, predProbs, knn, reference, rng: rng.fork(), progress };
   const results: { name: string; result: DetectorResult }[] = [];
   for (const d of detectors) {
     progress(`detect:${d.name}`, 0, 1);
@@ -258,20 +272,6 @@ async function assembleReport(
 /** True when the report holds a finding at or above `failOn` (CLI exit code 1). */
 export function hasFailingFindings(report: ScanReport, failOn: Severity): boolean {
   return report.summary.maxSeverity !== null && severityRank(report.summary.maxSeverity) >= severityRank(failOn);
-}
-
-/**
- * Character n-grams help short texts (titles, tweets, reviews: misspellings, morphology) but on
- * long documents the words already say enough: on SpamAssassin (mean 5,400 chars) dropping them
- * made featurizing 3× faster and F1 slightly better. So they are used below LONG_TEXT_CHARS.
- */
-const LONG_TEXT_CHARS = 2000;
-
-function featurizeOptionsFor(dataset: Dataset): { charNgrams?: false } {
-  if (dataset.text === null || dataset.n === 0) return {};
-  let total = 0;
-  for (const t of dataset.text) total += t.length;
-  return total / dataset.n > LONG_TEXT_CHARS ? { charNgrams: false } : {};
 }
 
 function countPerClass(codes: Int32Array, K: number): number[] {
