@@ -6,7 +6,7 @@ import { createRng } from '../core/index.ts';
 import type { Dataset, FeatureColumn } from '../data/index.ts';
 import type { DetectorContext } from './detector.ts';
 import { makeContext } from './test-fixtures.ts';
-import { buildBaseline, createDriftDetector, jensenShannonDistance, linfDistance, populationStabilityIndex, type FeatureDrift } from './drift.ts';
+import { buildBaseline, createDriftDetector, jensenShannonDistance, linfDistance, noiseFloor, normalQuantile, populationStabilityIndex, type FeatureDrift } from './drift.ts';
 
 const COLORS = ['red', 'green', 'blue', 'yellow'];
 
@@ -196,4 +196,16 @@ test('text length: stored in the baseline, compared with the batch, optional in 
   assert.deepEqual(summaryOf(await createDriftDetector(baseline).run(withText(1, 400, 40))).drifted, ['length(body)']);
   const { textLength: _dropped, ...old } = baseline;
   assert.deepEqual(summaryOf(await createDriftDetector(old).run(withText(1, 400, 40))).drifted, []);
+});
+
+test('normalQuantile matches known values; the noise floor grows with fewer false alarms allowed', () => {
+  assert.ok(Math.abs(normalQuantile(0.999) - 3.090232) < 1e-5);
+  assert.ok(Math.abs(normalQuantile(0.975) - 1.959964) < 1e-5);
+  assert.ok(Math.abs(normalQuantile(0.01) + 2.326348) < 1e-5);
+  assert.equal(normalQuantile(0.5), 0);
+  const trusted = [30, 30, 30, 30, 30, 30, 30, 30, 30, 30];
+  const batch = [10, 10, 10, 10, 10, 10, 10, 10, 10, 10];
+  const one = noiseFloor(trusted, batch);
+  const many = noiseFloor(trusted, batch, 0.001 / 784);
+  assert.ok(many.js > one.js && many.psi > one.psi && many.linf > one.linf);
 });

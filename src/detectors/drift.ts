@@ -337,6 +337,8 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
   for (const name of Object.keys(ds.roles)) if (!known.has(name)) schema.push({ code: 'NEW_COLUMN', column: name, expected: null, actual: ds.roles[name] ?? null });
 
   const features: FeatureDrift[] = [];
+  // One family of tests: the features plus the text length share the false-alarm budget.
+  const featureAlpha = NOISE_ALPHA / Math.max(1, baseline.features.length + (baseline.textLength === undefined ? 0 : 1));
   const byName = new Map(ds.features.map((c) => [c.name, c] as const));
   const skippedFeatures: string[] = [];
   for (const fb of baseline.features) {
@@ -366,7 +368,7 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
           });
         }
       }
-      features.push(numericDrift(fb, counts, missing, jsT, psiT));
+      features.push(numericDrift(fb, counts, missing, jsT, psiT, featureAlpha));
     } else if (fb.kind === 'categorical' && col.kind === 'categorical') {
       const index = new Map(fb.values.map((v, k) => [v.value, k] as const));
       const complete = fb.other === 0;
@@ -397,7 +399,7 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
       const q = normalise(counts);
       const distance = linfDistance(p, q);
       const psi = populationStabilityIndex(p, q);
-      const floor = noiseFloor(trustedCounts, counts);
+      const floor = noiseFloor(trustedCounts, counts, featureAlpha);
       const t = Math.max(linfT, floor.linf);
       const tp = Math.max(psiT, floor.psi);
       features.push({ feature: fb.name, kind: 'categorical', metric: 'l-infinity', distance: round6(distance), threshold: round6(t), psi: round6(psi), psiThreshold: round6(tp), drifted: distance > t || psi > tp });
@@ -410,7 +412,7 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
     const tb = baseline.textLength;
     const counts = new Array<number>(tb.counts.length).fill(0);
     for (const t of ds.text) counts[bucketOf(tb.edges, t.length)]! += 1;
-    textLength = numericDrift(tb, counts, 0, jsT, psiT);
+    textLength = numericDrift(tb, counts, 0, jsT, psiT, featureAlpha);
   }
 
   // The trusted reference sample: rows far from it or whose trusted neighbours disagree, and the
@@ -506,43 +508,61 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
   };
 }
 
-function numericDrift(fb: NumericBaseline, counts: readonly number[], missing: number, jsT: number, psiT: number): FeatureDrift {
+function numericDrift(fb: NumericBaseline, counts: readonly number[], missing: number, jsT: number, psiT: number, alpha: number): FeatureDrift {
   const trustedCounts = [...fb.counts, fb.missing];
   const batchCounts = [...counts, missing];
   const p = normalise(trustedCounts);
   const q = normalise(batchCounts);
   const distance = jensenShannonDistance(p, q);
   const psi = populationStabilityIndex(p, q);
-  const floor = noiseFloor(trustedCounts, batchCounts);
+  const floor = noiseFloor(trustedCounts, batchCounts, alpha);
   const t = Math.max(jsT, floor.js);
   const tp = Math.max(psiT, floor.psi);
   return { feature: fb.name, kind: 'numeric', metric: 'jensen-shannon', distance: round6(distance), threshold: round6(t), psi: round6(psi), psiThreshold: round6(tp), drifted: distance > t || psi > tp };
 }
 
-/** Standard normal quantile for the noise floor (one-sided 0.999). */
-const NOISE_Z = 3.09;
+/** False-alarm probability of the noise floor, for the whole batch (split over the features compared). */
+export const NOISE_ALPHA = 0.001;
 
 /**
- * What sampling noise alone reaches with probability 0.001 when the batch and the trusted data
+ * What sampling noise alone reaches with probability `alpha` when the batch and the trusted data
  * share one distribution (two-sample histograms with n and m rows over B occupied buckets):
  * PSI and 8·JSD ≈ χ²(B − 1)·(1/n + 1/m), and any one bucket's frequency gap is at most
  * z·√(¼(1/n + 1/m)). A small batch's distances are noisy: a 100-row batch against 300 trusted rows
  * reaches JS 0.12 and PSI 0.12 on average with no drift at all, so the fixed thresholds (tuned for
  * batches of ~500) are raised to this floor; for 500 rows against 2,000 it is below them (JS 0.08,
- * PSI 0.05, L∞ 0.08) and changes nothing.
+ * PSI 0.05, L∞ 0.08 at alpha 0.001) and changes nothing. The caller divides NOISE_ALPHA by the
+ * number of features tested (Bonferroni): with 784 pixel columns each tested at 0.001, a clean
+ * Fashion-MNIST batch drifted on one pixel in one seed of three.
  */
-export function noiseFloor(trustedCounts: readonly number[], batchCounts: readonly number[]): { js: number; psi: number; linf: number } {
+export function noiseFloor(trustedCounts: readonly number[], batchCounts: readonly number[], alpha = NOISE_ALPHA): { js: number; psi: number; linf: number } {
   const m = trustedCounts.reduce((s, c) => s + c, 0);
   const n = batchCounts.reduce((s, c) => s + c, 0);
   if (m === 0 || n === 0) return { js: 0, psi: 0, linf: 0 };
   let occupied = 0;
   for (let i = 0; i < Math.max(trustedCounts.length, batchCounts.length); i++) if ((trustedCounts[i] ?? 0) > 0 || (batchCounts[i] ?? 0) > 0) occupied++;
   const df = Math.max(1, occupied - 1);
+  const z = normalQuantile(1 - alpha);
   // Wilson–Hilferty approximation of the χ² quantile.
   const a = 2 / (9 * df);
-  const chi2 = df * Math.pow(1 - a + NOISE_Z * Math.sqrt(a), 3);
+  const chi2 = df * Math.pow(1 - a + z * Math.sqrt(a), 3);
   const v = 1 / n + 1 / m;
-  return { js: Math.sqrt((chi2 * v) / 8), psi: chi2 * v, linf: NOISE_Z * Math.sqrt(0.25 * v) };
+  return { js: Math.sqrt((chi2 * v) / 8), psi: chi2 * v, linf: z * Math.sqrt(0.25 * v) };
+}
+
+/** Standard normal quantile for p in (0, 1) (Acklam's rational approximation, relative error < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) return p === 0 ? -Infinity : p === 1 ? Infinity : NaN;
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number): number => (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
 
 function isFeatureRole(r: string): boolean {
