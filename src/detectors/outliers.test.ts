@@ -69,14 +69,25 @@ test('5 far-away junk points among 1,000 blob points all land in the top 1 % and
   assert.ok(res.scores.every((s) => s >= 0 && s <= 1));
 });
 
-test('with a kNN graph the entropy rule stays off (Datalab): uniform predictions alone are not an outlier', async () => {
+test('with a kNN graph the entropy rule only corroborates (Datalab): far junk the model is unsure of is high; uncertainty alone flags nothing', async () => {
   const { ctx, junk } = blobsWithJunk('uniform');
   const res = await detector.run(ctx);
   for (const i of junk) {
     const f = res.findings.find((x) => x.index === i)!;
-    assert.deepEqual((f.evidence as { rules: string[] }).rules, ['knn-distance']);
+    assert.deepEqual((f.evidence as { rules: string[] }).rules, ['knn-distance', 'entropy']);
+    assert.equal(f.severity, 'high');
   }
-  assert.equal((res.summary as { entropy: unknown }).entropy, null);
+  // Blob points made uncertain but not far: not flagged, and their score is the kNN part only.
+  const probs = Float32Array.from(ctx.predProbs!);
+  for (const i of [3, 4, 5]) probs.set([1 / 3, 1 / 3, 1 / 3], i * 3);
+  const near = await detector.run({ ...ctx, predProbs: probs });
+  const base = await detector.run(ctx);
+  for (const i of [3, 4, 5]) {
+    assert.equal(near.scores[i], base.scores[i]);
+    const f = near.findings.find((x) => x.index === i);
+    assert.ok(f === undefined || !(f.evidence as { rules: string[] }).rules.includes('entropy'), `row ${i} flagged for uncertainty alone`);
+  }
+  assert.equal((res.summary as { entropy: { role: string } }).entropy.role, 'corroborates');
 });
 
 /** Seeded English-like sentences from a small vocabulary: a corpus with one character model. */

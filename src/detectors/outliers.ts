@@ -10,7 +10,8 @@
  *     away; monotone in d̄ and in [0, 1). We shift Datalab's 1 − exp(−r) by one median on purpose:
  *     the scan takes each sample's maximum over detectors, and 1 − exp(−r) would give every typical
  *     sample 0.63, drowning the other detectors' signals. Datalab's own score exp(−r) is in the evidence.
- * (b) Out-of-fold probabilities, only when there is no kNN graph (as Datalab): cleanlab's `entropy` method. p̂ is adjusted by the
+ * (b) Out-of-fold probabilities: cleanlab's `entropy` method. It scores and flags on its own only
+ *     without a kNN graph (as Datalab); with one it corroborates the other rules (see runOutliers). p̂ is adjusted by the
  *     per-class confident thresholds t (p̂ − t + max t, renormalised), and s = 1 − H(p̂_adj)/ln K
  *     (lower = more outlying). Flag if s < 0.13·median(s). On our higher-is-worse scale,
  *     score_entropy = clamp(1 − s / median(s), 0, 1): 0 at the median, 0.87 at the flag threshold.
@@ -223,11 +224,13 @@ function runOutliers(ctx: DetectorContext): DetectorResult {
   }
   ctx.progress(OUTLIERS_DETECTOR, 0, 1);
   const knn = knnPart(ctx, n);
+  const ent = entropyPart(ctx, n);
   // Datalab scores outliers from the model's probabilities only when it has no features or kNN
-  // graph; we do the same. With a graph, the entropy rule mostly flags samples near the decision
-  // boundary, not outliers: on SpamAssassin it flagged ~230 ordinary mails and ranked them above
-  // planted junk.
-  const ent = knn === null ? entropyPart(ctx, n) : null;
+  // graph. With a graph, the entropy rule alone mostly fires near the decision boundary, not on
+  // outliers: on SpamAssassin it flagged ~230 ordinary mails and ranked them above planted junk.
+  // So with a graph it only corroborates (a kNN- or text-flagged sample the model is also unsure
+  // of is `high`) and stays out of the score; its value is in every finding's evidence.
+  const entropyLeads = knn === null;
   const txt = textPart(ctx, n);
   const scores = new Float32Array(n);
   const findings: Finding[] = [];
@@ -236,10 +239,10 @@ function runOutliers(ctx: DetectorContext): DetectorResult {
   let byText = 0;
   let byMany = 0;
   for (let i = 0; i < n; i++) {
-    scores[i] = Math.min(1, Math.max(0, knn?.scores[i] ?? 0, ent?.scores[i] ?? 0, txt?.scores[i] ?? 0));
+    scores[i] = Math.min(1, Math.max(0, knn?.scores[i] ?? 0, entropyLeads ? (ent?.scores[i] ?? 0) : 0, txt?.scores[i] ?? 0));
     const fk = knn?.flagged[i] === 1;
-    const fe = ent?.flagged[i] === 1;
     const ft = txt?.flagged[i] === 1;
+    const fe = ent?.flagged[i] === 1 && (entropyLeads || fk || ft);
     const rules = [...(fk ? ['knn-distance'] : []), ...(fe ? ['entropy'] : []), ...(ft ? ['text-surprisal'] : [])];
     if (rules.length === 0) continue;
     if (fk) byKnn++;
@@ -303,7 +306,7 @@ function runOutliers(ctx: DetectorContext): DetectorResult {
               medianMeanDistance: finiteOrNull(knn.median),
               scale: round6(knn.scale),
             },
-      entropy: ent === null ? null : { median: round6(ent.median), threshold: round6(ent.threshold) },
+      entropy: ent === null ? null : { median: round6(ent.median), threshold: round6(ent.threshold), role: entropyLeads ? 'scores and flags' : 'corroborates' },
       text: txt === null ? null : { medianSurprisal: finiteOrNull(txt.median), threshold: finiteOrNull(txt.threshold), empty: txt.empty },
       ...(knn === null && ent === null && txt === null ? { note: 'no kNN graph and no predicted probabilities: nothing to score' } : {}),
     },
