@@ -18,3 +18,5 @@ export { stratifiedFolds, crossValidatedProbabilities } from './cross-validation
 export type { CrossValidationOptions } from './cross-validation.ts';
 export { auroc, averagePrecision, precisionRecallF1 } from './metrics.ts';
 export { sketchColumns } from './sketch.ts';
+export { trainMlp, mlpActivations, mlpPredict } from './mlp.ts';
+export type { MlpModel, MlpOptions } from './mlp.ts';
