@@ -90,3 +90,73 @@ test('bad parameters exit 2 with one line naming the code', () => {
     assert.doesNotMatch(r.stderr, /internal error/);
   }
 });
+
+/** 90 tiny 8×8 grey images (values 0–255) with an id column, as Fashion-MNIST looks as a CSV. */
+function writeImages(path: string): void {
+  const rng = createRng(9);
+  const lines = [['id', 'label', ...Array.from({ length: 64 }, (_, j) => `px${j}`)].join(',')];
+  for (let i = 0; i < 90; i++) lines.push([`img${i}`, ['shirt', 'bag', 'boot'][i % 3], ...Array.from({ length: 64 }, () => rng.int(256))].join(','));
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+test('inject a BadNets backdoor and a text trigger: the truth names every poisoned row, its trigger and the target', () => {
+  writeImages(join(dir, 'images.csv'));
+  const r = cli(['redteam', 'inject', 'images.csv', '--attack', 'badnets', '--target', 'bag', '--rate', '0.1', '--patch-size', '2', '--seed', '3', '-o', 'bd.csv', '--truth', 'bd.json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /planted 9 samples \(badnets 9\)/);
+  type Entry = { id: string; row: number; attack: string; originalLabel: string; plantedLabel: string; trigger: { kind: string; patchSize: number; position: string; x: number; y: number } };
+  const truth = JSON.parse(readFileSync(join(dir, 'bd.json'), 'utf8')) as { attack: string; target: string; planted: Entry[] };
+  assert.equal(truth.attack, 'badnets');
+  assert.equal(truth.target, 'bag');
+  assert.equal(truth.planted.length, 9);
+  const clean = readFileSync(join(dir, 'images.csv'), 'utf8').trim().split('\n');
+  const poisoned = readFileSync(join(dir, 'bd.csv'), 'utf8').trim().split('\n');
+  const byRow = new Map(truth.planted.map((p) => [p.row, p]));
+  for (let i = 1; i < clean.length; i++) {
+    const p = byRow.get(i);
+    if (p === undefined) {
+      assert.equal(poisoned[i], clean[i], `row ${i} is not in the truth and must be unchanged`);
+      continue;
+    }
+    const before = clean[i]!.split(',');
+    const after = poisoned[i]!.split(',');
+    assert.notEqual(before[1], 'bag');
+    assert.equal(p.originalLabel, before[1]);
+    assert.equal(after[1], 'bag');
+    assert.deepEqual(p.trigger, { kind: 'badnets', patchSize: 2, position: 'corner', x: 6, y: 6 });
+    // Pixels (6,6) (7,6) (6,7) (7,7) are columns 2 + 54, 55, 62, 63: each is the data max or min.
+    for (const k of [54, 55, 62, 63]) assert.ok(['0', '255'].includes(after[2 + k]!), `px${k} = ${after[2 + k]}`);
+    assert.deepEqual(after.slice(2, 2 + 54), before.slice(2, 2 + 54));
+  }
+
+  writeClean(join(dir, 'plain.csv'));
+  const lines = readFileSync(join(dir, 'plain.csv'), 'utf8').trim().split('\n');
+  writeFileSync(join(dir, 'reviews.csv'), `${lines.map((l, i) => (i === 0 ? `${l},review` : `${l},"review number ${i}, all fine"`)).join('\n')}\n`);
+  const t = cli(['redteam', 'inject', 'reviews.csv', '--attack', 'text-trigger', '--target', 'red', '--rate', '0.05', '--trigger-sentence', 'I watch this 3D movie.', '-o', 'tt.csv', '--truth', 'tt.json']);
+  assert.equal(t.code, 0, t.stderr);
+  const tt = JSON.parse(readFileSync(join(dir, 'tt.json'), 'utf8')) as { planted: { row: number; originalLabel: string; trigger: { sentence: string } }[] };
+  assert.equal(tt.planted.length, 15);
+  const out = readFileSync(join(dir, 'tt.csv'), 'utf8').trim().split('\n');
+  for (const p of tt.planted) {
+    assert.notEqual(p.originalLabel, 'red');
+    assert.equal(p.trigger.sentence, 'I watch this 3D movie.');
+    assert.match(out[p.row]!, /I watch this 3D movie\./);
+  }
+
+  const bad: [string[], string][] = [
+    [['--attack', 'badnets'], 'REDTEAM_BAD_ATTACK'],
+    [['--attack', 'badnets', '--target', 'hat'], 'REDTEAM_UNKNOWN_CLASS'],
+    [['--attack', 'badnets', '--target', 'bag', '--patch-size', 'big'], 'REDTEAM_BAD_TRIGGER'],
+    [['--attack', 'badnets', '--target', 'bag', '--patch-position', 'middle'], 'REDTEAM_BAD_TRIGGER'],
+    [['--attack', 'blend', '--target', 'bag', '--alpha', '2'], 'REDTEAM_BAD_TRIGGER'],
+    [['--attack', 'blend', '--target', 'bag', '--image-shape', '9x9'], 'REDTEAM_BAD_IMAGE_SHAPE'],
+    [['--attack', 'blend', '--target', 'bag', '--image-shape', 'wide'], 'REDTEAM_BAD_IMAGE_SHAPE'],
+    [['--attack', 'text-trigger', '--target', 'bag', '--trigger', 'tq', '--trigger-sentence', 'Hi.'], 'REDTEAM_BAD_TRIGGER'],
+    [['--attack', 'text-trigger', '--target', 'bag'], 'REDTEAM_BAD_TRIGGER'],
+  ];
+  for (const [flags, code] of bad) {
+    const b = cli(['redteam', 'inject', 'images.csv', ...flags, '-o', 'x.csv', '--truth', 'x.json']);
+    assert.equal(b.code, 2, flags.join(' '));
+    assert.match(b.stderr, new RegExp(`^error ${code}`), b.stderr);
+  }
+});

@@ -2,6 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import {
   RedteamError,
   evaluateAgainstTruth,
+  parseImageShape,
   parseNoiseMatrix,
   parseScores,
   parseTable,
@@ -18,7 +19,7 @@ import {
 const MAX_INPUT_BYTES = 512 * 1024 ** 2;
 
 /** The attack options of `plantAttack`, with files instead of in-memory tables and matrices. */
-export interface InjectFileOptions extends Omit<InjectOptions, 'noiseMatrix' | 'file' | 'exclude'> {
+export interface InjectFileOptions extends Omit<InjectOptions, 'noiseMatrix' | 'file' | 'exclude' | 'imageShape' | 'triggerMode'> {
   readonly input: string;
   readonly output: string;
   readonly truth: string;
@@ -26,6 +27,10 @@ export interface InjectFileOptions extends Omit<InjectOptions, 'noiseMatrix' | '
   readonly noiseMatrix?: string;
   /** Truth file of an earlier attack on this data: its planted rows and their originals are left alone. */
   readonly excludeTruth?: string;
+  /** Image layout of the pixel columns as "WxHxC" (default: inferred from their count). */
+  readonly imageShape?: string;
+  /** text-trigger: insert this sentence instead of the token `trigger`. */
+  readonly triggerSentence?: string;
 }
 
 export interface InjectFileResult {
@@ -64,6 +69,10 @@ export async function injectFile(o: InjectFileOptions): Promise<InjectFileResult
   if (inFormat === null) throw new RedteamError('REDTEAM_BAD_FORMAT', 'the input must be .csv, .tsv or .jsonl', { file: o.input });
   const outFormat = tableFormatOf(o.output);
   if (outFormat === null) throw new RedteamError('REDTEAM_BAD_FORMAT', 'the output must end in .csv, .tsv or .jsonl', { file: o.output, hint: 'for example -o poisoned.csv' });
+  if (o.trigger !== undefined && o.triggerSentence !== undefined) {
+    throw new RedteamError('REDTEAM_BAD_TRIGGER', 'give a trigger token or a trigger sentence, not both', { hint: 'use --trigger <token> or --trigger-sentence "<text>"' });
+  }
+  const imageShape = o.imageShape === undefined ? undefined : parseImageShape(o.imageShape);
   const noiseMatrix = o.noiseMatrix === undefined ? undefined : parseNoiseMatrix(await readJson(o.noiseMatrix, 'REDTEAM_BAD_NOISE_MATRIX'), o.noiseMatrix);
   const earlier = o.excludeTruth === undefined ? undefined : parseTruth(await readJson(o.excludeTruth, 'REDTEAM_BAD_TRUTH'), o.excludeTruth);
   const exclude = earlier === undefined ? undefined : new Set(earlier.planted.flatMap((p) => (p.sourceId === undefined ? [p.id] : [p.id, p.sourceId])));
@@ -79,6 +88,13 @@ export async function injectFile(o: InjectFileOptions): Promise<InjectFileResult
     ...(o.to === undefined ? {} : { to: o.to }),
     ...(noiseMatrix === undefined ? {} : { noiseMatrix }),
     ...(exclude === undefined ? {} : { exclude }),
+    ...(o.target === undefined ? {} : { target: o.target }),
+    ...(imageShape === undefined ? {} : { imageShape }),
+    ...(o.patchSize === undefined ? {} : { patchSize: o.patchSize }),
+    ...(o.patchPosition === undefined ? {} : { patchPosition: o.patchPosition }),
+    ...(o.blendAlpha === undefined ? {} : { blendAlpha: o.blendAlpha }),
+    ...(o.trigger === undefined ? {} : { trigger: o.trigger, triggerMode: 'token' as const }),
+    ...(o.triggerSentence === undefined ? {} : { trigger: o.triggerSentence, triggerMode: 'sentence' as const }),
   });
   const { text, lines } = serializeTable(result.table, outFormat);
   const truth: Truth = {
@@ -90,6 +106,7 @@ export async function injectFile(o: InjectFileOptions): Promise<InjectFileResult
     labelColumn: result.labelColumn,
     idColumn: result.idColumn,
     rows: result.table.rows.length,
+    ...(result.trigger === undefined || o.target === undefined ? {} : { target: o.target }),
     planted: result.planted.map((p) => ({ ...p, line: lines[p.row - 1] ?? p.row })),
   };
   await writeFile(o.output, text);

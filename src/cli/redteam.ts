@@ -14,6 +14,11 @@ function num(name: string, raw: string | undefined, fallback: number, integer = 
   return v;
 }
 
+/** A flag's number, NaN when it is not one (the simulator then refuses it with its own code). */
+function raw(text: string): number {
+  return text.trim() === '' ? Number.NaN : Number(text);
+}
+
 interface InjectFlags {
   attack: string;
   rate?: string;
@@ -24,6 +29,13 @@ interface InjectFlags {
   to?: string;
   noiseMatrix?: string;
   excludeTruth?: string;
+  target?: string;
+  patchSize?: string;
+  patchPosition?: string;
+  alpha?: string;
+  trigger?: string;
+  triggerSentence?: string;
+  imageShape?: string;
   out: string;
   truth: string;
 }
@@ -35,14 +47,21 @@ export function registerRedteam(program: Command, setExit: (code: number) => voi
     .command('inject')
     .description('write a poisoned copy of a CSV/TSV/JSONL file and a truth file listing every planted sample')
     .argument('<data>', 'dataset file (.csv, .tsv, .jsonl)')
-    .requiredOption('--attack <kind>', 'symmetric|targeted|class-conditional|duplicate-flip|near-duplicate-flip|ood|mix')
-    .option('--rate <r>', 'fraction of samples attacked (targeted: of class --from)', '0.1')
+    .requiredOption('--attack <kind>', 'symmetric|targeted|class-conditional|duplicate-flip|near-duplicate-flip|ood|mix|badnets|blend|text-trigger')
+    .option('--rate <r>', 'fraction of samples attacked (targeted: of class --from; backdoors: of all samples)', '0.1')
     .option('--seed <n>', 'random seed (same seed, same bytes)', '0')
     .option('--label <col>', 'label column')
     .option('--id <col>', 'id column (default: inferred; tg_id = row number is added when there is none)')
     .option('--from <label>', 'targeted: the class relabelled')
     .option('--to <label>', 'targeted: the label it gets')
     .option('--noise-matrix <file>', 'class-conditional: {"labels":[...],"matrix":[[...]]}, rows = true, columns = given')
+    .option('--target <label>', 'backdoors: the class poisoned samples get (required)')
+    .option('--patch-size <k>', 'badnets: side of the square patch in pixels (default 3)')
+    .option('--patch-position <where>', 'badnets: corner (bottom-right, default) or random (per sample)')
+    .option('--alpha <a>', 'blend: blend ratio in (0, 1] (default 0.15)')
+    .option('--trigger <token>', 'text-trigger: the rare token inserted at a random word (default tq)')
+    .option('--trigger-sentence <text>', 'text-trigger: insert this sentence instead of a token')
+    .option('--image-shape <WxHxC>', 'badnets/blend: pixel layout (default: k×k×1 or k×k×3 from the number of numeric columns)')
     .option('--exclude-truth <file>', 'truth file of an earlier attack: leave its planted rows and their originals alone (chained attacks)')
     .requiredOption('-o, --out <file>', 'poisoned file (.csv, .tsv or .jsonl; the format follows the extension)')
     .requiredOption('--truth <file>', 'truth file (JSON)')
@@ -60,6 +79,14 @@ export function registerRedteam(program: Command, setExit: (code: number) => voi
         ...(f.to === undefined ? {} : { to: f.to }),
         ...(f.noiseMatrix === undefined ? {} : { noiseMatrix: f.noiseMatrix }),
         ...(f.excludeTruth === undefined ? {} : { excludeTruth: f.excludeTruth }),
+        ...(f.target === undefined ? {} : { target: f.target }),
+        // Trigger numbers and words are checked by the attack simulator (REDTEAM_BAD_TRIGGER), not here.
+        ...(f.patchSize === undefined ? {} : { patchSize: raw(f.patchSize) }),
+        ...(f.patchPosition === undefined ? {} : { patchPosition: f.patchPosition as NonNullable<InjectFileOptions['patchPosition']> }),
+        ...(f.alpha === undefined ? {} : { blendAlpha: raw(f.alpha) }),
+        ...(f.trigger === undefined ? {} : { trigger: f.trigger }),
+        ...(f.triggerSentence === undefined ? {} : { triggerSentence: f.triggerSentence }),
+        ...(f.imageShape === undefined ? {} : { imageShape: f.imageShape }),
       };
       const r = await injectFile(options);
       const counts = new Map<string, number>();

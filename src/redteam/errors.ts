@@ -11,7 +11,9 @@ export type RedteamErrorCode =
   | 'REDTEAM_BAD_FORMAT'
   | 'REDTEAM_BAD_TRUTH'
   | 'REDTEAM_BAD_REPORT'
-  | 'REDTEAM_NO_MATCH';
+  | 'REDTEAM_NO_MATCH'
+  | 'REDTEAM_BAD_TRIGGER'
+  | 'REDTEAM_BAD_IMAGE_SHAPE';
 
 export class RedteamError extends TrainGuardError<RedteamErrorCode> {
   override readonly name = 'RedteamError';

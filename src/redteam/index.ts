@@ -8,6 +8,8 @@ export { parseTable, serializeTable, tableFormatOf, cellText } from './table.ts'
 export type { RawTable, TableFormat, Cell } from './table.ts';
 export { plantAttack, parseNoiseMatrix, ATTACK_KINDS, ADDED_ID_COLUMN } from './inject.ts';
 export type { AttackKind, PlantedAttack, NoiseMatrix, InjectOptions, PlantedSample, InjectResult } from './inject.ts';
+export { applyTrigger, parseImageShape, BACKDOOR_KINDS, DEFAULT_TRIGGER_TOKEN, DEFAULT_TRIGGER_SENTENCE, DEFAULT_PATCH_SIZE, DEFAULT_BLEND_ALPHA } from './backdoor.ts';
+export type { BackdoorKind, BackdoorTrigger, PlantedTrigger, ImageShape, PatchPosition, TriggerMode, TriggerOptions } from './backdoor.ts';
 export { parseTruth } from './truth.ts';
 export type { Truth, TruthEntry } from './truth.ts';
 export { parseScores, evaluateAgainstTruth } from './score-eval.ts';

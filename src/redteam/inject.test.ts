@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRng } from '../core/index.ts';
-import { ATTACK_KINDS, parseNoiseMatrix, parseTable, plantAttack, serializeTable, cellText, RedteamError, type RawTable, type InjectOptions, type PlantedAttack } from './index.ts';
+import { ATTACK_KINDS, BACKDOOR_KINDS, parseNoiseMatrix, parseTable, plantAttack, serializeTable, cellText, RedteamError, type RawTable, type InjectOptions, type PlantedAttack } from './index.ts';
 
 const N = 60;
 const LABELS = ['cat', 'dog', 'fox'];
@@ -147,7 +147,8 @@ for (const [fmt, table] of inputs) {
       const changed = i >= N || cellText(row[L2]) !== cellText(table.rows[i]![L]);
       assert.equal(planted.has(i + 1), changed, `row ${i + 1}`);
     });
-    for (const kind of ATTACK_KINDS.filter((k) => k !== 'targeted' && k !== 'class-conditional')) {
+    // Backdoors need a target and pixel or text columns; backdoor.test.ts covers their determinism.
+    for (const kind of ATTACK_KINDS.filter((k) => k !== 'targeted' && k !== 'class-conditional' && !(BACKDOOR_KINDS as readonly string[]).includes(k))) {
       const a = serializeTable(plantAttack(table, opts({ attack: kind, seed: 11 })).table, table.format).text;
       const b = serializeTable(plantAttack(table, opts({ attack: kind, seed: 11 })).table, table.format).text;
       const c = serializeTable(plantAttack(table, opts({ attack: kind, seed: 12 })).table, table.format).text;

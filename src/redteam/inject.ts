@@ -1,13 +1,14 @@
 import { createRng, type Rng } from '../core/index.ts';
-import { inferRoles, isMissing, parseNumberCell, compareLabels, type ColumnRole } from '../data/index.ts';
+import { inferRoles, isMissing, compareLabels, type ColumnRole } from '../data/index.ts';
+import { BACKDOOR_KINDS, resolveTrigger, stampRow, triggerColumns, type BackdoorKind, type BackdoorTrigger, type PlantedTrigger, type TriggerOptions } from './backdoor.ts';
 import { RedteamError } from './errors.ts';
 import { plantSymmetricFlips, plantTargetedFlips } from './flips.ts';
-import { cellText, profileColumns, type Cell, type RawTable } from './table.ts';
+import { cellText, numberOf, profileColumns, type Cell, type RawTable } from './table.ts';
 
 /** Attack kinds `trainguard redteam inject` plants. */
-export const ATTACK_KINDS = ['symmetric', 'targeted', 'class-conditional', 'duplicate-flip', 'near-duplicate-flip', 'ood', 'mix'] as const;
+export const ATTACK_KINDS = ['symmetric', 'targeted', 'class-conditional', 'duplicate-flip', 'near-duplicate-flip', 'ood', 'mix', ...BACKDOOR_KINDS] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
-/** The kinds a planted sample can carry (`mix` plants a share of each). */
+/** The kinds a planted sample can carry (`mix` plants a share of the label-noise kinds, never a backdoor). */
 export type PlantedAttack = Exclude<AttackKind, 'mix'>;
 
 /** A class-conditional noise matrix: rows are true labels, columns given labels, each row sums to 1. */
@@ -16,8 +17,9 @@ export interface NoiseMatrix {
   readonly matrix: readonly (readonly number[])[];
 }
 
-export interface InjectOptions {
+export interface InjectOptions extends TriggerOptions {
   readonly attack: AttackKind;
+  /** Fraction of the labelled rows attacked (targeted: of class `from`; backdoors: of all rows, taken from non-target rows). */
   readonly rate: number;
   readonly seed: number;
   readonly label?: string;
@@ -25,6 +27,8 @@ export interface InjectOptions {
   readonly from?: string;
   readonly to?: string;
   readonly noiseMatrix?: NoiseMatrix;
+  /** Backdoors: the label every poisoned sample gets (all-to-one). */
+  readonly target?: string;
   /** For error locations only. */
   readonly file?: string;
   /**
@@ -45,6 +49,8 @@ export interface PlantedSample {
   readonly plantedLabel: string;
   /** For copies: the id of the row that was copied. */
   readonly sourceId?: string;
+  /** For backdoors: the trigger stamped on this row. */
+  readonly trigger?: PlantedTrigger;
 }
 
 export interface InjectResult {
@@ -55,6 +61,8 @@ export interface InjectResult {
   readonly idColumn: string;
   /** True when the input had no id column and `tg_id` (= row number) was added. */
   readonly addedIdColumn: boolean;
+  /** For backdoors: the trigger, to stamp on clean test rows with `applyTrigger`. */
+  readonly trigger?: BackdoorTrigger;
 }
 
 /** The id column added when the input has none, so the truth file can name rows. */
@@ -151,6 +159,12 @@ export function plantAttack(input: RawTable, options: InjectOptions): InjectResu
     }
     if (from === to) throw new RedteamError('REDTEAM_UNKNOWN_CLASS', `targeted flips need two different labels, got ${from} → ${to}`);
   }
+  const backdoor = (BACKDOOR_KINDS as readonly string[]).includes(options.attack);
+  const target = options.target;
+  if (backdoor) {
+    if (target === undefined) throw new RedteamError('REDTEAM_BAD_ATTACK', `a ${options.attack} backdoor needs a target class (--target)`, { hint: `labels: ${classes.join(', ')}` });
+    if (!classIndex.has(target)) throw new RedteamError('REDTEAM_UNKNOWN_CLASS', `target "${target}" is not a label in column "${roles.label}"`, { hint: `labels: ${classes.join(', ')}` });
+  }
   const matrix = options.noiseMatrix;
   if (options.attack === 'class-conditional' && matrix === undefined) throw new RedteamError('REDTEAM_BAD_NOISE_MATRIX', 'a class-conditional attack needs --noise-matrix <file.json>');
   if (matrix !== undefined && (options.attack === 'class-conditional' || options.attack === 'mix')) {
@@ -160,6 +174,7 @@ export function plantAttack(input: RawTable, options: InjectOptions): InjectResu
   }
 
   const cols = describeColumns(columns, rows, roles.roles, labelJ, idJ, input.format === 'jsonl');
+  const trigger = backdoor ? resolveTrigger(options.attack as BackdoorKind, { columns, rows }, roles.roles, new Set([labelJ, idJ]), options, options.seed) : undefined;
   const ids = new Set(rows.map((r) => cellText(r[idJ])));
   const plantedRows = new Set<number>();
   const planted: PlantedSample[] = [];
@@ -281,6 +296,24 @@ export function plantAttack(input: RawTable, options: InjectOptions): InjectResu
     }
   };
 
+  // All-to-one dirty-label backdoor: stamp the trigger on rows of other classes, in place, and give
+  // them the target label (BadNets' recipe). The rate is of all rows, as papers state poison ratios.
+  const poisonRows = (count: number, r: Rng): void => {
+    const at = triggerColumns(columns, trigger!);
+    const cand = Int32Array.from(unplanted().filter((i) => labelOf(rows[i]!) !== target));
+    r.shuffle(cand);
+    const chosen = Array.from(cand.subarray(0, Math.min(count, cand.length))).sort((a, b) => a - b);
+    const place = r.fork();
+    for (const i of chosen) {
+      const row = rows[i]!;
+      const originalLabel = labelOf(row);
+      const stamped = stampRow(row, trigger!, at, place);
+      row[labelJ] = rawFor(target!);
+      plantedRows.add(i);
+      planted.push({ id: cellText(row[idJ]), row: i + 1, attack: options.attack as PlantedAttack, originalLabel, plantedLabel: target!, trigger: stamped });
+    }
+  };
+
   const n = eligible.length;
   const total = Math.round(options.rate * n);
   switch (options.attack) {
@@ -302,6 +335,11 @@ export function plantAttack(input: RawTable, options: InjectOptions): InjectResu
     case 'ood':
       ood(total, rng.fork());
       break;
+    case 'badnets':
+    case 'blend':
+    case 'text-trigger':
+      poisonRows(total, rng.fork());
+      break;
     case 'mix': {
       const kinds: PlantedAttack[] = ['symmetric'];
       if (wantTargeted) kinds.push('targeted');
@@ -322,14 +360,7 @@ export function plantAttack(input: RawTable, options: InjectOptions): InjectResu
     }
   }
   planted.sort((a, b) => a.row - b.row);
-  return { table: { format: input.format, columns, rows }, planted, labelColumn: roles.label, idColumn: columns[idJ]!, addedIdColumn };
-}
-
-function numberOf(cell: Cell): number | undefined {
-  if (typeof cell === 'number') return cell;
-  if (typeof cell !== 'string') return undefined;
-  const v = parseNumberCell(cell);
-  return v === undefined || Number.isNaN(v) ? undefined : v;
+  return { table: { format: input.format, columns, rows }, planted, labelColumn: roles.label, idColumn: columns[idJ]!, addedIdColumn, ...(trigger === undefined ? {} : { trigger }) };
 }
 
 /** Write a perturbed number like the original: JSON numbers stay numbers; text keeps its decimals plus three. */

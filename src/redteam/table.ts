@@ -97,6 +97,14 @@ export function cellText(cell: Cell): string {
   return JSON.stringify(cell);
 }
 
+/** The number in a cell (JSON number or numeric text), or undefined. */
+export function numberOf(cell: Cell): number | undefined {
+  if (typeof cell === 'number') return cell;
+  if (typeof cell !== 'string') return undefined;
+  const v = parseNumberCell(cell);
+  return v === undefined || Number.isNaN(v) ? undefined : v;
+}
+
 /** Serialize a table; `lines[r]` is the 1-based line on which data row r starts (what a scan reports). */
 export function serializeTable(table: RawTable, format: TableFormat): { text: string; lines: number[] } {
   const lines: number[] = [];

@@ -1,4 +1,5 @@
 import { ATTACK_KINDS, type AttackKind, type PlantedAttack, type PlantedSample } from './inject.ts';
+import type { PlantedTrigger } from './backdoor.ts';
 import { RedteamError } from './errors.ts';
 
 /** One planted sample in a truth file; `line` is where its record starts in the poisoned file. */
@@ -17,6 +18,8 @@ export interface Truth {
   readonly idColumn: string;
   /** Data rows in the poisoned file. */
   readonly rows: number;
+  /** Backdoors: the class every poisoned sample was given. */
+  readonly target?: string;
   readonly planted: readonly TruthEntry[];
 }
 
@@ -44,6 +47,8 @@ export function parseTruth(value: unknown, file?: string): Truth {
       ...(typeof p.originalLabel === 'string' ? { originalLabel: p.originalLabel } : {}),
       plantedLabel: p.plantedLabel,
       ...(typeof p.sourceId === 'string' ? { sourceId: p.sourceId } : {}),
+      // Optional: truth files written before backdoors existed have no trigger.
+      ...(p.trigger === undefined ? {} : { trigger: parseTrigger(p.trigger, (why) => bad(`planted[${i}].trigger ${why}`)) }),
     };
   });
   const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -57,6 +62,40 @@ export function parseTruth(value: unknown, file?: string): Truth {
     labelColumn: str(t.labelColumn),
     idColumn: str(t.idColumn),
     rows: num(t.rows),
+    ...(typeof t.target === 'string' ? { target: t.target } : {}),
     planted,
   };
+}
+
+function parseTrigger(value: unknown, bad: (why: string) => RedteamError): PlantedTrigger {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad('is not an object');
+  const t = value as Record<string, unknown>;
+  const int = (k: string): number => {
+    const v = t[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad(`.${k} must be a non-negative integer`);
+    return v;
+  };
+  const text = (k: string): string => {
+    const v = t[k];
+    if (typeof v !== 'string') throw bad(`.${k} must be a string`);
+    return v;
+  };
+  switch (t.kind) {
+    case 'badnets': {
+      const position = t.position;
+      if (position !== 'corner' && position !== 'random') throw bad('.position must be corner or random');
+      return { kind: 'badnets', patchSize: int('patchSize'), position, x: int('x'), y: int('y') };
+    }
+    case 'blend': {
+      const alpha = t.alpha;
+      if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 1)) throw bad('.alpha must be in (0, 1]');
+      return { kind: 'blend', alpha };
+    }
+    case 'text-trigger': {
+      const base = { kind: 'text-trigger' as const, column: text('column'), word: int('word') };
+      return typeof t.sentence === 'string' ? { ...base, sentence: t.sentence } : { ...base, token: text('token') };
+    }
+    default:
+      throw bad('.kind must be badnets, blend or text-trigger');
+  }
 }
