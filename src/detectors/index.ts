@@ -72,3 +72,5 @@ export {
 export type { Baseline, BaselineOptions, DriftOptions, DriftCode, FeatureBaseline, FeatureDrift, NumericBaseline, ReferenceRow, SchemaViolation } from './drift.ts';
 export { DEFAULT_DOMAIN_THRESHOLD, scoreAgainstReference } from './reference.ts';
 export type { DomainDrift, ReferenceComparison, ReferenceInput, ReferenceSkipped } from './reference.ts';
+export { createTextTriggersDetector, TEXT_TRIGGERS_DETECTOR, TEXT_TRIGGER_CODE } from './text-triggers.ts';
+export type { TextTriggerOptions } from './text-triggers.ts';

@@ -8,6 +8,7 @@ import { createDuplicatesDetector } from './duplicates.ts';
 import { createNearDuplicatesDetector } from './near-duplicates.ts';
 import { createOutliersDetector } from './outliers.ts';
 import { createValidationDetector } from './validation.ts';
+import { createTextTriggersDetector } from './text-triggers.ts';
 
 /**
  * Options as they arrive from config or flags (strings not yet checked). Each detector takes the
@@ -31,6 +32,7 @@ const factories = new Map<string, DetectorFactory>([
   ['near-duplicates', () => createNearDuplicatesDetector()],
   ['outliers', () => createOutliersDetector()],
   ['validation', () => createValidationDetector()],
+  ['text-triggers', () => createTextTriggersDetector()],
 ]);
 
 /** Every detector the scan can run, by name, with default options. */
