@@ -12,6 +12,8 @@
  * majority rule flags both and halves precision (0.51 on SpamAssassin's planted pairs); and an
  * attacker who plants several copies would win a majority vote.
  */
+import { round6 } from './numbers.ts';
+
 export const MODEL_MARGIN = 0.2;
 
 export interface ConflictVerdict {
@@ -49,5 +51,5 @@ export function resolveConflict(members: readonly number[], labels: Int32Array, 
 /** The verdict's model support keyed by label name, rounded, for a finding's evidence (null without a model). */
 export function supportByName(verdict: ConflictVerdict | null, names: (code: number) => string): Record<string, number> | null {
   if (verdict === null || verdict.support === null) return null;
-  return Object.fromEntries([...verdict.support.entries()].map(([y, p]) => [names(y), Math.round(p * 1e6) / 1e6]));
+  return Object.fromEntries([...verdict.support.entries()].map(([y, p]) => [names(y), round6(p)]));
 }

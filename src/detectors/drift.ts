@@ -26,6 +26,7 @@ import type { ColumnRole, Dataset } from '../data/index.ts';
 import type { Detector, DetectorContext, DetectorResult } from './detector.ts';
 import { DetectorError } from './errors.ts';
 import { DEFAULT_DOMAIN_THRESHOLD, scoreAgainstReference, type DomainDrift } from './reference.ts';
+import { round6 } from './numbers.ts';
 
 export const DRIFT_DETECTOR = 'drift';
 export const BASELINE_SCHEMA = 'trainguard/baseline';
@@ -394,15 +395,7 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
           }
         }
       }
-      const trustedCounts = [...fb.values.map((v) => v.count), fb.other, fb.missing];
-      const p = normalise(trustedCounts);
-      const q = normalise(counts);
-      const distance = linfDistance(p, q);
-      const psi = populationStabilityIndex(p, q);
-      const floor = noiseFloor(trustedCounts, counts, featureAlpha);
-      const t = Math.max(linfT, floor.linf);
-      const tp = Math.max(psiT, floor.psi);
-      features.push({ feature: fb.name, kind: 'categorical', metric: 'l-infinity', distance: round6(distance), threshold: round6(t), psi: round6(psi), psiThreshold: round6(tp), drifted: distance > t || psi > tp });
+      features.push(histogramDrift(fb.name, 'categorical', [...fb.values.map((v) => v.count), fb.other, fb.missing], counts, linfT, psiT, featureAlpha));
     }
   }
 
@@ -509,16 +502,23 @@ function runDrift(ctx: DetectorContext, baseline: Baseline, options: DriftOption
 }
 
 function numericDrift(fb: NumericBaseline, counts: readonly number[], missing: number, jsT: number, psiT: number, alpha: number): FeatureDrift {
-  const trustedCounts = [...fb.counts, fb.missing];
-  const batchCounts = [...counts, missing];
+  return histogramDrift(fb.name, 'numeric', [...fb.counts, fb.missing], [...counts, missing], jsT, psiT, alpha);
+}
+
+/**
+ * Trusted vs batch histogram of one feature: Jensen–Shannon distance for numeric features, L∞ for
+ * categorical ones, PSI for both; each threshold raised to the sampling-noise floor.
+ */
+function histogramDrift(feature: string, kind: 'numeric' | 'categorical', trustedCounts: readonly number[], batchCounts: readonly number[], distanceT: number, psiT: number, alpha: number): FeatureDrift {
   const p = normalise(trustedCounts);
   const q = normalise(batchCounts);
-  const distance = jensenShannonDistance(p, q);
+  const distance = kind === 'numeric' ? jensenShannonDistance(p, q) : linfDistance(p, q);
   const psi = populationStabilityIndex(p, q);
   const floor = noiseFloor(trustedCounts, batchCounts, alpha);
-  const t = Math.max(jsT, floor.js);
+  const t = Math.max(distanceT, kind === 'numeric' ? floor.js : floor.linf);
   const tp = Math.max(psiT, floor.psi);
-  return { feature: fb.name, kind: 'numeric', metric: 'jensen-shannon', distance: round6(distance), threshold: round6(t), psi: round6(psi), psiThreshold: round6(tp), drifted: distance > t || psi > tp };
+  const metric = kind === 'numeric' ? 'jensen-shannon' : 'l-infinity';
+  return { feature, kind, metric, distance: round6(distance), threshold: round6(t), psi: round6(psi), psiThreshold: round6(tp), drifted: distance > t || psi > tp };
 }
 
 /** False-alarm probability of the noise floor, for the whole batch (split over the features compared). */
@@ -569,6 +569,3 @@ function isFeatureRole(r: string): boolean {
   return r === 'numeric' || r === 'categorical';
 }
 
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}

@@ -16,6 +16,7 @@ import type { Finding } from '../core/index.ts';
 import type { Detector, DetectorContext, DetectorResult } from './detector.ts';
 import { DetectorError } from './errors.ts';
 import { resolveConflict, supportByName } from './conflicts.ts';
+import { round6 } from './numbers.ts';
 
 export const DUPLICATES_DETECTOR = 'duplicates';
 export const EXACT_DUPLICATE_CODE = 'EXACT_DUPLICATE';
@@ -126,7 +127,7 @@ function runDuplicates(ctx: DetectorContext): DetectorResult {
     summary: {
       groups: groupCount,
       duplicateRows,
-      duplicateRate: n === 0 ? 0 : Math.round((duplicateRows / n) * 1e6) / 1e6,
+      duplicateRate: n === 0 ? 0 : round6(duplicateRows / n),
       conflictingGroups,
       conflictingRows,
       suspectRows,

@@ -33,6 +33,7 @@ import { assertLabelsAndProbs } from './inputs.ts';
 import type { ProbMatrix } from './inputs.ts';
 import { knnConsensus } from './knn-consensus.ts';
 import type { KnnConsensus } from './knn-consensus.ts';
+import { round6 } from './numbers.ts';
 
 export const LABEL_ISSUES_DETECTOR = 'label-issues';
 
@@ -330,9 +331,6 @@ function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
 
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
 
 /** The `label-issues` detector with default options. */
 export const labelIssueDetector: Detector = createLabelIssueDetector();

@@ -26,6 +26,7 @@ import { DEFAULT_JACCARD_THRESHOLD, estimateJaccard, findNearDuplicateTexts } fr
 import type { MinHashSignatures } from './minhash.ts';
 import { median } from './outliers.ts';
 import { resolveConflict, supportByName } from './conflicts.ts';
+import { round6 } from './numbers.ts';
 
 export const NEAR_DUPLICATES_DETECTOR = 'near-duplicates';
 export const NEAR_DUPLICATE_CODE = 'NEAR_DUPLICATE';
@@ -328,6 +329,3 @@ function describeCounts(counts: Record<string, number>): string {
     .join(', ');
 }
 
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}

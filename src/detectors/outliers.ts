@@ -34,6 +34,7 @@ import { confidentThresholds } from './confident-learning.ts';
 import { DetectorError } from './errors.ts';
 import { assertKnnGraph, assertLabelsAndProbs } from './inputs.ts';
 import { characterSurprisal } from './char-model.ts';
+import { round6 } from './numbers.ts';
 
 export const OUTLIERS_DETECTOR = 'outliers';
 export const OUTLIER_CODE = 'OUTLIER';
@@ -84,6 +85,43 @@ function finiteSorted(values: ArrayLike<number>): Float64Array {
   return Float64Array.from(out).sort();
 }
 
+/** Datalab's outlier cut-off over mean neighbour distances, and the scale the scores are relative to. */
+export interface DistanceCutoff {
+  readonly q1: number;
+  readonly q3: number;
+  readonly iqr: number;
+  /** Q3 + IQR_FACTOR·IQR. */
+  readonly threshold: number;
+  readonly median: number;
+  /** The median, or the median of the non-zero distances when more than half are 0 (many exact copies), else 1. */
+  readonly scale: number;
+}
+
+/** Cut-off and scale from mean neighbour distances (non-finite values are ignored). */
+export function distanceCutoff(meanDistances: ArrayLike<number>): DistanceCutoff {
+  const sorted = finiteSorted(meanDistances);
+  const q1 = percentileSorted(sorted, 0.25);
+  const q3 = percentileSorted(sorted, 0.75);
+  const med = percentileSorted(sorted, 0.5);
+  let scale = med;
+  if (!(scale > 0)) scale = percentileSorted(sorted.filter((x) => x > 0), 0.5);
+  if (!(scale > 0)) scale = 1;
+  return { q1, q3, iqr: q3 - q1, threshold: q3 + IQR_FACTOR * (q3 - q1), median: med, scale };
+}
+
+/** 1 − exp(−max(0, d/scale − 1)): 0 at or below the typical distance, 0.63 at twice it, → 1 far away. */
+export function distanceScore(d: number, scale: number): number {
+  return 1 - Math.exp(-Math.max(0, d / scale - 1));
+}
+
+/**
+ * Beyond the cut-off. Equidistant points come back from float32 kernels differing in the 7th digit;
+ * a spread that small is not an outlier, so the cut-off carries a relative tolerance of 1e-6.
+ */
+export function exceedsCutoff(d: number, threshold: number): boolean {
+  return d > threshold + 1e-6 * Math.abs(threshold);
+}
+
 interface KnnPart {
   readonly meanDistance: Float64Array;
   readonly scores: Float64Array;
@@ -124,25 +162,14 @@ function knnPart(ctx: DetectorContext, n: number): KnnPart | null {
     }
     if (count > 0) meanDistance[i] = sum / count;
   }
-  const sorted = finiteSorted(meanDistance);
-  const q1 = percentileSorted(sorted, 0.25);
-  const q3 = percentileSorted(sorted, 0.75);
-  const med = percentileSorted(sorted, 0.5);
-  const iqr = q3 - q1;
-  const threshold = q3 + IQR_FACTOR * iqr;
-  // More than half the rows at distance 0 (many exact copies): scale by the non-zero ones instead.
-  let scale = med;
-  if (!(scale > 0)) scale = percentileSorted(sorted.filter((x) => x > 0), 0.5);
-  if (!(scale > 0)) scale = 1;
+  const { q1, q3, iqr, threshold, median: med, scale } = distanceCutoff(meanDistance);
   const scores = new Float64Array(n);
   const flagged = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const d = meanDistance[i]!;
     if (!Number.isFinite(d)) continue;
-    scores[i] = 1 - Math.exp(-Math.max(0, d / scale - 1));
-    // Equidistant points come back from float32 kernels differing in the 7th digit; a spread that
-    // small is not an outlier, so the cut-off carries a relative tolerance of 1e-6.
-    if (d > threshold + 1e-6 * Math.abs(threshold)) flagged[i] = 1;
+    scores[i] = distanceScore(d, scale);
+    if (exceedsCutoff(d, threshold)) flagged[i] = 1;
   }
   return { meanDistance, scores, flagged, q1, q3, iqr, threshold, median: med, scale, k: graph.k };
 }
@@ -317,9 +344,6 @@ function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? round6(x) : null;
 }
 
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
 
 function fmt(x: number): string {
   return Number.isFinite(x) ? x.toPrecision(3) : 'n/a';

@@ -27,7 +27,8 @@
 import type { KnnGraph } from '../compute/index.ts';
 import { auroc } from '../compute/index.ts';
 import { DetectorError } from './errors.ts';
-import { IQR_FACTOR, median, percentileSorted } from './outliers.ts';
+import { distanceCutoff, distanceScore, exceedsCutoff, median } from './outliers.ts';
+import { round6 } from './numbers.ts';
 
 /** What the scan computed against the trusted sample, for the `drift` detector. */
 export interface ReferenceComparison {
@@ -146,14 +147,7 @@ export function scoreAgainstReference(batchLabels: Int32Array, batchClassNames: 
   checkGraph(ref.selfKnn, m, m, 'trusted → trusted graph');
 
   // Distances, calibrated on the trusted rows' own neighbour distances.
-  const refMean = meanDistances(ref.selfKnn);
-  const sorted = Float64Array.from(refMean).sort();
-  const q1 = percentileSorted(sorted, 0.25);
-  const q3 = percentileSorted(sorted, 0.75);
-  const threshold = q3 + IQR_FACTOR * (q3 - q1);
-  let scale = median(refMean);
-  if (!(scale > 0)) scale = percentileSorted(sorted.filter((x) => x > 0), 0.5);
-  if (!(scale > 0)) scale = 1;
+  const { q1, q3, threshold, scale } = distanceCutoff(meanDistances(ref.selfKnn));
   const batchMean = meanDistances(ref.knn);
   const eps = WEIGHT_EPSILON * scale;
 
@@ -173,14 +167,14 @@ export function scoreAgainstReference(batchLabels: Int32Array, batchClassNames: 
   let mismatched = 0;
   for (let i = 0; i < n; i++) {
     const d = batchMean[i]!;
-    const distScore = 1 - Math.exp(-Math.max(0, d / scale - 1));
+    const distScore = distanceScore(d, scale);
     let labelScore = 0;
     const neighbours = (): { label: string; distance: number }[] =>
       Array.from({ length: ref.knn.k }, (_, r) => ({
         label: ref.labelNames[ref.labels[ref.knn.indices[i * ref.knn.k + r]!]!] ?? '',
         distance: round6(ref.knn.distances[i * ref.knn.k + r]!),
       }));
-    if (d > threshold + 1e-6 * Math.abs(threshold)) {
+    if (exceedsCutoff(d, threshold)) {
       far++;
       problems.push({
         index: i,
@@ -263,6 +257,3 @@ function fmt(x: number): string {
   return Number(x.toPrecision(3)).toString();
 }
 
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}

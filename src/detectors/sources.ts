@@ -19,6 +19,7 @@
 import type { Finding, Severity } from '../core/index.ts';
 import type { Dataset } from '../data/index.ts';
 import { DetectorError } from './errors.ts';
+import { round6 } from './numbers.ts';
 
 export const SOURCES_DETECTOR = 'sources';
 export const SOURCE_HIGH_FLAG_RATE = 'SOURCE_HIGH_FLAG_RATE';
@@ -232,9 +233,6 @@ export function jensenShannonDistance(a: ArrayLike<number>, b: ArrayLike<number>
   return Math.sqrt(Math.max(0, Math.min(1, js)));
 }
 
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
 
 /** p-values keep 3 significant digits (rounding to 1e-6 would turn 1e-12 into 0). */
 function roundP(p: number): number {

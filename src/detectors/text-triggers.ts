@@ -36,6 +36,7 @@ import type { Finding } from '../core/index.ts';
 import { tokenize } from '../features/index.ts';
 import type { Detector, DetectorContext, DetectorResult } from './detector.ts';
 import { DetectorError } from './errors.ts';
+import { round6 } from './numbers.ts';
 
 export const TEXT_TRIGGERS_DETECTOR = 'text-triggers';
 export const TEXT_TRIGGER_CODE = 'TEXT_TRIGGER';
@@ -425,7 +426,7 @@ function runTextTriggers(ctx: DetectorContext, opts: Resolved): DetectorResult {
       message: contradicted
         ? `contains "${t.text}", a likely trigger for "${target}" (${t.cand.count} of ${t.cand.df} carriers labelled so); the rest of the text says otherwise`
         : `contains "${t.text}", a likely trigger for "${target}" (${t.cand.count} of ${t.cand.df} carriers labelled so)`,
-      evidence: { ...triggerEvidence(t, names, logThreshold), restProbability: round(bestPRest[i]!) },
+      evidence: { ...triggerEvidence(t, names, logThreshold), restProbability: round6(bestPRest[i]!) },
     });
   }
   findings.sort((a, b) => b.score - a.score || a.index - b.index);
@@ -439,7 +440,7 @@ function runTextTriggers(ctx: DetectorContext, opts: Resolved): DetectorResult {
       candidates: candidates.length,
       truncatedAtLength: truncatedAt,
       // No poison budget is assumed: this is what the flags add up to.
-      estimatedPoisonRate: round(findings.length / n),
+      estimatedPoisonRate: round6(findings.length / n),
       triggers: groups.slice(0, TRIGGERS_IN_SUMMARY).map((t) => triggerEvidence(t, names, logThreshold)),
       triggerCount: groups.length,
     },
@@ -453,10 +454,10 @@ function triggerEvidence(t: Trigger, names: (k: number) => string, logThreshold:
     targetLabel: names(t.cand.target),
     support: t.cand.df,
     inTarget: t.cand.count,
-    purity: round(t.cand.count / t.cand.df),
-    unexplained: round(t.excess / t.cand.df),
-    logPValueBound: round(t.cand.logP),
-    logPValueThreshold: round(logThreshold),
+    purity: round6(t.cand.count / t.cand.df),
+    unexplained: round6(t.excess / t.cand.df),
+    logPValueBound: round6(t.cand.logP),
+    logPValueThreshold: round6(logThreshold),
     companions: t.companions.slice(0, COMPANIONS_IN_EVIDENCE),
     related: t.related,
   };
@@ -497,6 +498,8 @@ function trainNaiveBayes(distinct: readonly Int32Array[], df: Int32Array, labels
   const column = new Int32Array(V).fill(-1);
   keep.forEach((t, c) => (column[t] = c));
   const cols = keep.length;
+  // Plain shuffled folds, not compute's stratifiedFolds: the clean-data result depends on the split
+  // (with stratified folds a table-markup n-gram crossed the threshold on clean SpamAssassin).
   const fold = new Int32Array(n);
   const perm = ctx.rng.fork().shuffle(Array.from({ length: n }, (_, i) => i));
   perm.forEach((i, r) => (fold[i] = r % folds));
@@ -623,6 +626,3 @@ function containsRun(hay: readonly number[], needle: readonly number[]): boolean
   return false;
 }
 
-function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}

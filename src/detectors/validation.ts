@@ -33,6 +33,7 @@ import type { Dataset, RawColumnProfile } from '../data/index.ts';
 import { ABSENT_TOKEN, isSpecialCharactersOnly, parseNumberCell } from '../data/index.ts';
 import type { Detector, DetectorContext, DetectorResult } from './detector.ts';
 import { DetectorError } from './errors.ts';
+import { round6 } from './numbers.ts';
 
 export const VALIDATION_DETECTOR = 'validation';
 
@@ -466,6 +467,3 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
