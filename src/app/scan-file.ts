@@ -31,6 +31,7 @@ export async function scanFile(path: string, config: Config, io: { progress?: Pr
   progress('read', 1, 1);
   const report = await runScan(dataset, {
     ...config.scan,
+    backdoor: definedOnly(config.backdoor),
     progress,
     ...(io.logger === undefined ? {} : { logger: io.logger }),
     ...(baseline === undefined ? {} : { baseline }),

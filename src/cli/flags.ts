@@ -21,6 +21,11 @@ export interface ScanFlags {
   imageSize?: string;
   top?: string;
   config?: string;
+  detectors?: string;
+  backdoorBudget?: string;
+  backdoorModel?: string;
+  backdoorOutput?: string;
+  backdoorLayout?: string;
 }
 
 function num(name: string, raw: string | undefined): number | undefined {
@@ -50,7 +55,15 @@ export function collectScanFlags(f: ScanFlags): Record<string, Record<string, un
     knnWeight: num('knn-weight', f.knnWeight),
     reducedDim: num('reduced-dim', f.reducedDim),
     top: num('top', f.top),
+    detectors: f.detectors?.split(',').map((s) => s.trim()).filter((s) => s !== ''),
   };
   const data: Record<string, unknown> = { imageSize: num('image-size', f.imageSize) };
-  return { columns, scan, data };
+  const backdoor: Record<string, unknown> = {
+    budget: f.backdoorBudget === undefined || f.backdoorBudget === 'auto' ? f.backdoorBudget : num('backdoor-budget', f.backdoorBudget),
+    model: f.backdoorModel,
+    representation: f.backdoorModel === undefined ? undefined : 'onnx',
+    output: f.backdoorOutput,
+    layout: f.backdoorLayout,
+  };
+  return { columns, scan, data, backdoor };
 }

@@ -61,5 +61,10 @@ export function addScanOptions(cmd: Command): Command {
     .option('--knn-weight <w>', 'weight of kNN label consensus blended into model probabilities (0..1)')
     .option('--reduced-dim <n>', 'PCA / LSA dimension for wide features')
     .option('--image-size <px>', 'resize images to this square size')
+    .option('--detectors <list>', 'comma-separated detectors to run (docs/cli.md lists them), e.g. label-issues,spectre')
+    .option('--backdoor-budget <eps>', "backdoor detectors: upper bound on a class's poisoned share (0..0.5], or auto to estimate it")
+    .option('--backdoor-model <onnx>', 'backdoor detectors: take activations from this ONNX model instead of training an MLP')
+    .option('--backdoor-output <name>', 'backdoor detectors: the ONNX output to read (default: the first)')
+    .option('--backdoor-layout <layout>', 'backdoor detectors: ONNX input layout flat|nchw|nhwc')
     .option('--config <file>', 'config file (default: ./trainguard.config.json if present)');
 }

@@ -20,3 +20,6 @@ export { auroc, averagePrecision, precisionRecallF1 } from './metrics.ts';
 export { sketchColumns } from './sketch.ts';
 export { trainMlp, mlpActivations, mlpPredict } from './mlp.ts';
 export type { MlpModel, MlpOptions } from './mlp.ts';
+export { symmetricEig, symmetricMatrixFunction } from './linalg.ts';
+export type { SymmetricEig } from './linalg.ts';
+export { onnxActivations, type OnnxActivationsOptions } from './onnx-activations.ts';

@@ -96,3 +96,23 @@ export function toFloat32(a: Float64Array): Float32Array {
 export function toFloat64(a: Float32Array): Float64Array {
   return Float64Array.from(a);
 }
+
+/**
+ * f(A) = V·diag(f(λ))·Vᵀ for a symmetric n×n row-major A: the matrix square root, inverse square
+ * root and exponential all come from one eigendecomposition (exact for symmetric matrices,
+ * unlike an element-wise shortcut).
+ */
+export function symmetricMatrixFunction(a: Float64Array, n: number, f: (lambda: number) => number): Float64Array {
+  const { values, vectors } = symmetricEig(a, n);
+  const fl = Float64Array.from(values, f);
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += vectors[i * n + p]! * fl[p]! * vectors[j * n + p]!;
+      out[i * n + j] = s;
+      out[j * n + i] = s;
+    }
+  }
+  return out;
+}

@@ -38,6 +38,14 @@ export interface GraphSpec {
   readonly inputs: readonly ValueSpec[];
   readonly outputs: readonly ValueSpec[];
   readonly initializers?: readonly Int64Initializer[];
+  /** Float32 weights (e.g. a fixed MLP written to a file for onnx-activations tests and benches). */
+  readonly floatInitializers?: readonly FloatInitializer[];
+}
+
+export interface FloatInitializer {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly values: Float32Array;
 }
 
 class Writer {
@@ -140,6 +148,17 @@ export function encodeModel(graph: GraphSpec): Uint8Array {
         t.string(8, init.name);
         const raw = new DataView(new ArrayBuffer(init.values.length * 8));
         init.values.forEach((v, i) => raw.setBigInt64(i * 8, BigInt(v), true));
+        t.bytesField(9, new Uint8Array(raw.buffer));
+      });
+    }
+    for (const init of graph.floatInitializers ?? []) {
+      g.message(5, (t) => {
+        for (const d of init.dims) t.int(1, d);
+        t.int(2, ELEM_FLOAT);
+        t.string(8, init.name);
+        // raw_data is little-endian; copy so a subarray view or a big-endian host cannot leak other bytes.
+        const raw = new DataView(new ArrayBuffer(init.values.length * 4));
+        init.values.forEach((v, i) => raw.setFloat32(i * 4, v, true));
         t.bytesField(9, new Uint8Array(raw.buffer));
       });
     }

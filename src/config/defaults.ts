@@ -13,6 +13,15 @@ export const DEFAULTS = {
     previews: 200,
     detectors: ['label-issues', 'duplicates', 'near-duplicates', 'outliers', 'validation'],
   },
+  backdoor: {
+    /** Where the backdoor detectors' learned representation comes from: auto = given embeddings if any, else a trained MLP. */
+    representation: 'auto',
+    /** MLP hidden widths (the last is the penultimate representation) and epochs: 20k Fashion-MNIST learns a 3×3 BadNets patch (ASR ≥ 0.95) in 8. */
+    hidden: [256, 128],
+    epochs: 8,
+    /** Upper bound on the poisoned share of a class; 'auto' estimates it per class (docs/backdoors.md). */
+    budget: 'auto',
+  },
   data: {
     maxLineBytes: 64 * 1024 * 1024,
     maxBytes: 4 * 1024 * 1024 * 1024,

@@ -22,6 +22,7 @@ const ENV_KEYS: Record<string, readonly [string, string, 'number' | 'string' | '
   TRAINGUARD_REDUCED_DIM: ['scan', 'reducedDim', 'number'],
   TRAINGUARD_FAIL_ON: ['scan', 'failOn', 'string'],
   TRAINGUARD_DETECTORS: ['scan', 'detectors', 'list'],
+  TRAINGUARD_BACKDOOR_MODEL: ['backdoor', 'model', 'string'],
   TRAINGUARD_LABEL_COLUMN: ['columns', 'label', 'string'],
   TRAINGUARD_TEXT_COLUMN: ['columns', 'text', 'string'],
   TRAINGUARD_ID_COLUMN: ['columns', 'id', 'string'],

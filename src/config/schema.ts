@@ -34,6 +34,20 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    backdoor: z
+      .object({
+        representation: z.enum(['auto', 'mlp', 'embedding', 'onnx']).default(DEFAULTS.backdoor.representation),
+        /** ONNX model to take activations from (representation 'onnx'). */
+        model: z.string().optional(),
+        /** The model output to read (default: its first output). */
+        output: z.string().optional(),
+        layout: z.enum(['flat', 'nchw', 'nhwc']).optional(),
+        hidden: z.array(z.number().int().min(2).max(4096)).min(1).max(4).default([...DEFAULTS.backdoor.hidden]),
+        epochs: z.number().int().min(1).max(200).default(DEFAULTS.backdoor.epochs),
+        budget: z.union([z.literal('auto'), z.number().gt(0).max(0.5)]).default(DEFAULTS.backdoor.budget),
+      })
+      .strict()
+      .prefault({}),
     columns: z
       .object({
         label: z.string().optional(),

@@ -22,6 +22,8 @@ export interface DetectorContext {
    * neighbours of each row and the domain classifier's probabilities, for the `drift` detector.
    */
   readonly reference?: ReferenceInput | null;
+  /** What a model learned from the data (penultimate activations), for the backdoor detectors; built when one needs it. */
+  readonly learned?: LearnedRepresentation | null;
   readonly rng: Rng;
   readonly progress: ProgressFn;
 }
@@ -47,7 +49,31 @@ export interface DetectorPerSample {
   readonly suggestedProbability: Float32Array;
 }
 
-export type DetectorNeed = 'predProbs' | 'knn';
+export type DetectorNeed = 'predProbs' | 'knn' | 'learned';
+
+/**
+ * A learned representation of every sample: the penultimate-layer activations of a net trained on
+ * the (possibly poisoned) data, given embeddings, or a user's ONNX model's activations.
+ */
+export interface LearnedRepresentation {
+  /** n × dim activations, row-major. */
+  readonly activations: Float32Array;
+  readonly dim: number;
+  /**
+   * The trained net's own (in-sample) class probabilities, n × numClasses, when TrainGuard trained
+   * it: a backdoor sample is one the net learned to put in its (wrong-looking) class.
+   */
+  readonly probabilities: Float32Array | null;
+  readonly source: 'mlp' | 'embedding' | 'onnx';
+  /**
+   * Each row's nearest neighbours in a trigger-blind view of the *inputs* (columns range-scaled,
+   * not standardised: standardising blows a rare trigger pixel up), for the label-consistency check;
+   * null to use the scan's kNN graph.
+   */
+  readonly lookAlikes: KnnGraph | null;
+  /** Facts for the report (architecture, epochs, final loss, training accuracy, model path). */
+  readonly info: Readonly<Record<string, unknown>>;
+}
 
 export interface Detector {
   readonly name: string;

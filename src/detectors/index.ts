@@ -1,4 +1,4 @@
-export type { Detector, DetectorContext, DetectorResult, DetectorNeed, DetectorPerSample } from './detector.ts';
+export type { Detector, DetectorContext, DetectorResult, DetectorNeed, DetectorPerSample, LearnedRepresentation } from './detector.ts';
 export { DetectorError } from './errors.ts';
 export type { DetectorErrorCode } from './errors.ts';
 export type { ProbMatrix } from './inputs.ts';
@@ -74,3 +74,8 @@ export { DEFAULT_DOMAIN_THRESHOLD, scoreAgainstReference } from './reference.ts'
 export type { DomainDrift, ReferenceComparison, ReferenceInput, ReferenceSkipped } from './reference.ts';
 export { createTextTriggersDetector, TEXT_TRIGGERS_DETECTOR, TEXT_TRIGGER_CODE } from './text-triggers.ts';
 export type { TextTriggerOptions } from './text-triggers.ts';
+export { createSpectreDetector, createSpectralSignaturesDetector, createActivationClusteringDetector, spectralSignatureScores, activationClusteringScores, SPECTRE_DEFAULTS } from './backdoor/detectors.ts';
+export type { BackdoorOptions } from './backdoor/detectors.ts';
+export { spectre, que, whiten, robustKeep } from './backdoor/spectre.ts';
+export type { SpectreOptions, SpectreResult } from './backdoor/spectre.ts';
+export type { BackdoorClassSummary } from './backdoor/verdict.ts';

@@ -9,6 +9,7 @@ import { createNearDuplicatesDetector } from './near-duplicates.ts';
 import { createOutliersDetector } from './outliers.ts';
 import { createValidationDetector } from './validation.ts';
 import { createTextTriggersDetector } from './text-triggers.ts';
+import { createActivationClusteringDetector, createSpectralSignaturesDetector, createSpectreDetector } from './backdoor/detectors.ts';
 
 /**
  * Options as they arrive from config or flags (strings not yet checked). Each detector takes the
@@ -21,6 +22,8 @@ export interface DetectorOptions {
   readonly minExamplesPerClass?: number;
   readonly fracNoise?: number;
   readonly knnK?: number;
+  /** Backdoor detectors: upper bound on a class's poisoned share, or 'auto' to estimate it. */
+  readonly budget?: 'auto' | number;
 }
 
 type DetectorFactory = (options: DetectorOptions) => Detector;
@@ -33,6 +36,9 @@ const factories = new Map<string, DetectorFactory>([
   ['outliers', () => createOutliersDetector()],
   ['validation', () => createValidationDetector()],
   ['text-triggers', () => createTextTriggersDetector()],
+  ['spectre', (o) => createSpectreDetector(o.budget === undefined ? {} : { budget: o.budget })],
+  ['spectral-signatures', (o) => createSpectralSignaturesDetector(o.budget === undefined ? {} : { budget: o.budget })],
+  ['activation-clustering', () => createActivationClusteringDetector()],
 ]);
 
 /** Every detector the scan can run, by name, with default options. */

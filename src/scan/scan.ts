@@ -4,6 +4,7 @@ import { crossValidatedProbabilities, knnGraph, type KnnGraph } from '../compute
 import { featurize } from '../features/index.ts';
 import { analyzeSources, createDetector, createDriftDetector, SOURCES_DETECTOR, type Baseline, type DetectorContext, type DetectorResult } from '../detectors/index.ts';
 import { buildRepresentation, featurizeOptionsFor } from './representation.ts';
+import { learnRepresentation, type LearnedOptions } from './learned.ts';
 import { buildPreviews } from './previews.ts';
 import { compareWithReference } from './reference.ts';
 import { ScanError } from './errors.ts';
@@ -29,7 +30,15 @@ export interface ScanOptions {
   readonly inputSha256: string;
   /** Trusted baseline: when given, the `drift` detector runs too. */
   readonly baseline?: Baseline;
+  /** Backdoor detectors: where their learned representation comes from, and their poison budget. */
+  readonly backdoor?: BackdoorScanOptions;
 }
+
+export interface BackdoorScanOptions extends Omit<LearnedOptions, 'seed' | 'onEpoch'> {
+  readonly budget: 'auto' | number;
+}
+
+const DEFAULT_BACKDOOR: BackdoorScanOptions = { representation: 'auto', hidden: [256, 128], epochs: 8, budget: 'auto' };
 
 /**
  * Run the scan pipeline over a dataset already in memory:
@@ -72,9 +81,10 @@ export async function runScan(dataset: Dataset, options: ScanOptions): Promise<S
   const rep = await time('represent', () => buildRepresentation(features.matrix, options.reducedDim));
   progress('represent', 1, 1);
 
+  const backdoor = options.backdoor ?? DEFAULT_BACKDOOR;
   const needs = new Set<string>();
   const detectors = options.detectors.map((name) => {
-    const d = createDetector(name, { filterBy: options.filterBy, knnWeight: options.knnWeight });
+    const d = createDetector(name, { filterBy: options.filterBy, knnWeight: options.knnWeight, budget: backdoor.budget });
     for (const need of d.needs) needs.add(need);
     return d;
   });
@@ -105,6 +115,16 @@ export async function runScan(dataset: Dataset, options: ScanOptions): Promise<S
     );
   }
 
+  let learned: DetectorContext['learned'] = null;
+  if (needs.has('learned')) {
+    const input = features.matrix.kind === 'dense' ? features.matrix : rep.model;
+    progress('learn', 0, backdoor.epochs);
+    learned = await time('learn', () =>
+      learnRepresentation(dataset, input, { ...backdoor, seed: options.seed, onEpoch: (e, total) => progress('learn', e, total) }),
+    );
+    logger.info('learned representation', learned.info);
+  }
+
   // Against a baseline: score the batch against the trusted reference sample too (joint features,
   // trusted neighbours, domain classifier); the drift detector reads the result.
   let reference: DetectorContext['reference'] = null;
@@ -118,7 +138,7 @@ export async function runScan(dataset: Dataset, options: ScanOptions): Promise<S
     if (reference.status === 'skipped') logger.info('reference sample not compared', { reason: reference.reason });
   }
 
-  const ctx: DetectorContext = { dataset, labels: dataset.labelCodes, numClasses: K, classNames: dataset.labelNames, predProbs, knn, reference, rng: rng.fork(), progress };
+  const ctx: DetectorContext = { dataset, labels: dataset.labelCodes, numClasses: K, classNames: dataset.labelNames, predProbs, knn, reference, learned, rng: rng.fork(), progress };
   const results: { name: string; result: DetectorResult }[] = [];
   for (const d of detectors) {
     progress(`detect:${d.name}`, 0, 1);
