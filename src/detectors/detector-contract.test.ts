@@ -31,14 +31,19 @@ function randomCase(name: string, seed: number, n: number, K: number, opts: { un
     for (let j = 0; j < K; j++) probs[i * K + j] = probs[i * K + j]! / s;
   }
   const knn = opts.knn === false ? null : bruteForceKnn(points, 2, 5);
-  return { name, ctx: makeContext({ labels, numClasses: K, predProbs: probs, knn }) };
+  // The backdoor detectors' learned representation: 6 random activations per sample, the "net's" probabilities.
+  const dim = 6;
+  const activations = Float32Array.from({ length: n * dim }, () => rng.normal());
+  const learned = { activations, dim, probabilities: probs, source: 'mlp' as const, lookAlikes: null, info: {} };
+  return { name, ctx: { ...makeContext({ labels, numClasses: K, predProbs: probs, knn }), learned } };
 }
 
 function oneHotCase(): Case {
   // Probabilities exactly 0 and 1, every label contradicted: the extremes of every formula.
   const labels = Int32Array.from([0, 1, 0, 1, 0, 1]);
   const probs = Float32Array.from(Array.from(labels).flatMap((y) => (y === 0 ? [0, 1] : [1, 0])));
-  return { name: 'one-hot, all contradicted', ctx: makeContext({ labels, numClasses: 2, predProbs: probs }) };
+  const learned = { activations: Float32Array.from(Array.from(labels).flatMap((y) => [y, 1 - y, 0])), dim: 3, probabilities: probs, source: 'mlp' as const, lookAlikes: null, info: {} };
+  return { name: 'one-hot, all contradicted', ctx: { ...makeContext({ labels, numClasses: 2, predProbs: probs }), learned } };
 }
 
 const CASES: Case[] = [

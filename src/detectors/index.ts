@@ -79,3 +79,7 @@ export type { BackdoorOptions } from './backdoor/detectors.ts';
 export { spectre, que, whiten, robustKeep } from './backdoor/spectre.ts';
 export type { SpectreOptions, SpectreResult } from './backdoor/spectre.ts';
 export type { BackdoorClassSummary } from './backdoor/verdict.ts';
+export { findImageTriggers, localizeTrigger, pixelImage, IMAGE_TRIGGERS_DETECTOR, BACKDOOR_TRIGGER_CARRIER_CODE } from './backdoor/image-triggers.ts';
+export type { TriggerLocalization, TriggerBox } from './backdoor/image-triggers.ts';
+/** The detectors whose flags feed trigger localisation. */
+export const BACKDOOR_DETECTORS: ReadonlySet<string> = new Set(['spectre', 'spectral-signatures', 'activation-clustering']);

@@ -122,7 +122,7 @@ test('options: filterBy and scoreMethod reach the run; bad options and missing i
 });
 
 test('registry: label-issues is registered, configurable by name, unknown names are DETECTOR_UNKNOWN', () => {
-  assert.deepEqual(listDetectorNames(), ['duplicates', 'label-issues', 'near-duplicates', 'outliers', 'text-triggers', 'validation']);
+  assert.deepEqual(listDetectorNames(), ['activation-clustering', 'duplicates', 'label-issues', 'near-duplicates', 'outliers', 'spectral-signatures', 'spectre', 'text-triggers', 'validation']);
   assert.equal(getDetector('label-issues'), labelIssueDetector);
   assert.deepEqual(labelIssueDetector.needs, ['predProbs']);
   const d = createDetector('label-issues', { filterBy: 'both', knnWeight: 0.2 });

@@ -2,7 +2,7 @@ import { createRng, severityRank, type Finding, type ProgressFn, type Severity, 
 import type { Dataset } from '../data/index.ts';
 import { crossValidatedProbabilities, knnGraph, type KnnGraph } from '../compute/index.ts';
 import { featurize } from '../features/index.ts';
-import { analyzeSources, createDetector, createDriftDetector, SOURCES_DETECTOR, type Baseline, type DetectorContext, type DetectorResult } from '../detectors/index.ts';
+import { analyzeSources, BACKDOOR_DETECTORS, findImageTriggers, IMAGE_TRIGGERS_DETECTOR, createDetector, createDriftDetector, SOURCES_DETECTOR, type Baseline, type DetectorContext, type DetectorResult } from '../detectors/index.ts';
 import { buildRepresentation, featurizeOptionsFor } from './representation.ts';
 import { learnRepresentation, type LearnedOptions } from './learned.ts';
 import { buildPreviews } from './previews.ts';
@@ -145,6 +145,23 @@ export async function runScan(dataset: Dataset, options: ScanOptions): Promise<S
     const result = await time(`detect:${d.name}`, () => d.run(ctx));
     results.push({ name: d.name, result });
     progress(`detect:${d.name}`, 1, 1);
+  }
+
+  // Trigger localisation needs the backdoor detectors' flags: the union of them, per class.
+  const backdoorFlags = new Map<number, number[]>();
+  for (const { name, result } of results) {
+    if (!BACKDOOR_DETECTORS.has(name)) continue;
+    for (const f of result.findings) {
+      const c = dataset.labelCodes[f.index] ?? 0;
+      const list = backdoorFlags.get(c) ?? [];
+      list.push(f.index);
+      backdoorFlags.set(c, list);
+    }
+  }
+  if (backdoorFlags.size > 0) {
+    for (const [c, list] of backdoorFlags) backdoorFlags.set(c, [...new Set(list)].sort((a, b) => a - b));
+    const triggers = await time(`detect:${IMAGE_TRIGGERS_DETECTOR}`, () => findImageTriggers(dataset, backdoorFlags));
+    if (triggers.triggers.length > 0) results.push({ name: IMAGE_TRIGGERS_DETECTOR, result: triggers.result });
   }
 
   // Per-source analysis needs every detector's flags, so it runs after them (when a source column exists).

@@ -198,3 +198,52 @@ export function fixtureReport(): ScanReport {
     previews,
   };
 }
+
+/** A 12×12 trigger localisation as the `image-triggers` detector summarises it: a 3×3 patch at (9, 9), or a diffuse blend. */
+function fixtureTrigger(cls: string, local: boolean): Record<string, unknown> {
+  const w = 12;
+  const inPatch = (p: number): boolean => p % w >= 9 && Math.floor(p / w) >= 9;
+  const mask = Array.from({ length: w * w }, (_, p) => (local ? (inPatch(p) ? 0.9 : 0.02) : 0.3 + 0.2 * ((p * 7) % 5) / 4));
+  const pattern = Array.from({ length: w * w }, (_, p) => (local && inPatch(p) ? (p % 2) : ((p * 13) % 11) / 10));
+  return {
+    class: cls,
+    width: w,
+    height: w,
+    mask,
+    box: local ? { x: 9, y: 9, width: 3, height: 3 } : null,
+    pattern,
+    members: local ? 3 : 6,
+    kind: local ? 'local' : 'diffuse',
+    carriers: local ? [4, 5, 6] : [],
+    separation: local ? 0.9 : 0.5,
+    contrast: local ? 45 : 1.2,
+  };
+}
+
+/** Per-class score distributions as the backdoor detectors summarise them; `spam` is the poisoned class. */
+function fixtureClassScores(): Record<string, unknown>[] {
+  const edges = Array.from({ length: 11 }, (_, i) => i / 10);
+  return [
+    { class: 'ham', rows: 4, poisoned: false, estimatedPoisoned: 0, flagged: 0, histogram: { edges, counts: [3, 1, 0, 0, 0, 0, 0, 0, 0, 0] } },
+    { class: 'spam', rows: 4, poisoned: true, estimatedPoisoned: 2, flagged: 2, histogram: { edges, counts: [1, 1, 0, 0, 0, 0, 0, 0, 1, 1] } },
+    { class: 'promo', rows: 2, poisoned: false, estimatedPoisoned: 0, flagged: 0, histogram: { edges, counts: [1, 0, 1, 0, 0, 0, 0, 0, 0, 0] } },
+  ];
+}
+
+/** The fixture report with backdoor detector summaries: localised triggers and per-class score distributions. */
+export function backdoorFixtureReport(): ScanReport {
+  const base = fixtureReport();
+  return {
+    ...base,
+    settings: { ...base.settings, detectors: [...base.settings.detectors, 'spectre', 'activation-clustering', 'image-triggers'] },
+    summary: {
+      ...base.summary,
+      detectors: {
+        ...base.summary.detectors,
+        spectre: { classes: fixtureClassScores() },
+        'activation-clustering': { classes: fixtureClassScores() },
+        'image-triggers': { triggers: [fixtureTrigger('spam', true), fixtureTrigger('ham', false)] },
+      },
+    },
+  };
+}

@@ -5,12 +5,12 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { ScanReport } from '../report.ts';
-import { HOSTILE_SCRIPT, fixtureReport } from './fixture-report.ts';
+import { HOSTILE_SCRIPT, backdoorFixtureReport, fixtureReport } from './fixture-report.ts';
 import { esc, escText, renderHtml } from './html.ts';
 
 // Every tag the renderer itself writes. A tag outside this set can only have come from the data.
 const OUR_TAGS = new Set(
-  'html head meta title style body header div h1 h2 h3 p code small main section table thead tbody tr th td svg line text rect title details summary br span input select option article ul li ol pre img figure figcaption footer script b'.split(' '),
+  'html head meta title style body header div h1 h2 h3 p code small main section table thead tbody tr th td svg line text rect path title details summary br span input select option article ul li ol pre img figure figcaption footer script b'.split(' '),
 );
 
 function tagsOf(html: string): string[] {
@@ -109,5 +109,97 @@ describe('renderHtml', () => {
     const clean = renderHtml({ ...base, samples: base.samples.map((s) => ({ ...s, flagged: false })), findings: [] });
     assert.ok(clean.includes('No suspicious samples found'));
     assert.ok(!clean.includes('<script'));
+  });
+});
+
+// Guards against: the backdoor panels missing from a report that has trigger localisations and
+// per-class backdoor scores, drawing malformed or hostile summaries from a stored report, or
+// loosening the page's script policy to draw them.
+describe('renderHtml backdoor panels', () => {
+  const html = renderHtml(backdoorFixtureReport());
+  const section = (title: string): string => {
+    const at = html.indexOf(`<h2>${title}</h2>`);
+    return at < 0 ? '' : html.slice(at, html.indexOf('</section>', at));
+  };
+
+  it('draws each localised trigger: mask heatmap with the box, the mean image, and the facts', () => {
+    const panel = section('Backdoor triggers');
+    assert.ok(panel !== '', 'panel present');
+    const figures = [...panel.matchAll(/<figure class="trigger( local)?">([\s\S]*?)<\/figure>/g)];
+    assert.equal(figures.length, 2);
+    const [local, diffuse] = figures.map((m) => m[0]);
+    assert.equal(local!.match(/<svg class="px-grid"/g)?.length, 2, 'mask and pattern');
+    assert.match(local!, /<figure class="trigger local">/);
+    assert.ok(local!.includes('spam') && local!.includes('3×3 at (9, 9)') && local!.includes('3 carriers') && local!.includes('3 flagged samples'));
+    // The box is outlined on both images; the patch cells are the mask's strongest.
+    assert.equal(local!.match(/<rect x="9" y="9" width="3" height="3" fill="none"/g)?.length, 2);
+    const strongest = /<path d="([^"]*)" fill="#dc2626" fill-opacity="1.00"\/>/.exec(local!)?.[1] ?? '';
+    const cells = [...strongest.matchAll(/M(\d+) (\d+)h1v1h-1z/g)].map((m) => `${m[1]},${m[2]}`);
+    assert.deepEqual(cells, ['9,9', '10,9', '11,9', '9,10', '10,10', '11,10', '9,11', '10,11', '11,11']);
+    assert.ok(diffuse!.includes('ham') && diffuse!.includes('diffuse') && !diffuse!.includes('fill="none"'));
+  });
+
+  it('shows a score histogram per class for each backdoor detector, poisoned classes marked', () => {
+    const panel = section('Backdoor scores per class');
+    assert.ok(panel !== '', 'panel present');
+    for (const name of ['spectre', 'activation-clustering']) assert.ok(panel.includes(`<h3>${name} <span class="muted">1 of 3 classes judged poisoned</span></h3>`), name);
+    assert.equal(panel.match(/<div class="class-score( poisoned)?">/g)?.length, 6);
+    assert.equal(panel.match(/<div class="class-score poisoned">/g)?.length, 2);
+    assert.ok(panel.includes('4 rows · 2 flagged · ≈ 2 estimated poisoned'));
+    // spam's histogram: 4 non-empty bins, drawn hot.
+    const spam = panel.slice(panel.indexOf('<div class="class-score poisoned">'));
+    assert.equal(spam.slice(0, spam.indexOf('</svg>')).match(/class="bar hot"/g)?.length, 4);
+  });
+
+  it('adds no script, inline style or external reference, and leaves reports without backdoor summaries alone', () => {
+    const plain = renderHtml(fixtureReport());
+    assert.ok(!plain.includes('Backdoor triggers') && !plain.includes('Backdoor scores per class'));
+    assert.equal([...html.matchAll(/<script/g)].length, 1);
+    assert.equal(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1], /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(plain)?.[1]);
+    assert.equal(html.split('style="').length, plain.split('style="').length, 'no new inline style attributes');
+    assert.ok(!/https?:\/\//i.test(html) && !/\bhref=/i.test(html));
+  });
+
+  it('escapes hostile names and leaves out malformed summaries', () => {
+    const base = backdoorFixtureReport();
+    const evil = '<img src=x onerror=alert(5)>';
+    const good = (base.summary.detectors['image-triggers']!['triggers'] as Record<string, unknown>[])[0]!;
+    const classes = base.summary.detectors['spectre']!['classes'] as Record<string, unknown>[];
+    const report: ScanReport = {
+      ...base,
+      summary: {
+        ...base.summary,
+        detectors: {
+          'image-triggers': {
+            triggers: [
+              { ...good, class: evil, kind: `"><svg onload=alert(6)>` },
+              { ...good, class: 'huge', width: 100000, height: 1 },
+              { ...good, class: 'bad-mask', mask: ['1" onload="alert(7)'] },
+              { ...good, class: 'bad-box', box: { x: '1"><script>', y: 0, width: 1, height: 1 } },
+              'not an object',
+            ],
+          },
+          spectre: {
+            classes: [
+              { ...classes[1], class: evil },
+              { ...classes[0], class: 'bad-hist', histogram: { edges: [0, 1], counts: [1, 2, 3] } },
+              { ...classes[0], class: 'bad-rows', rows: '7' },
+            ],
+          },
+        },
+      },
+    };
+    const out = renderHtml(report);
+    for (const t of tagsOf(out)) assert.ok(OUR_TAGS.has(t), `unexpected tag <${t}>`);
+    const unquoted = out.replace(/="[^"]*"/g, '=""');
+    assert.ok(!/<[^>]*\son[a-z]+=/i.test(unquoted), 'no event-handler attributes');
+    assert.ok(!out.includes('alert(7)') && !out.includes('<script>alert'));
+    const triggers = out.slice(out.indexOf('<h2>Backdoor triggers</h2>'), out.indexOf('<h2>Backdoor scores per class</h2>'));
+    assert.equal(triggers.match(/<figure class="trigger/g)?.length, 1, 'only the well-formed trigger is drawn');
+    for (const name of ['huge', 'bad-mask', 'bad-box']) assert.ok(!triggers.includes(name), name);
+    assert.ok(triggers.includes(esc(evil)));
+    const scores = out.slice(out.indexOf('<h2>Backdoor scores per class</h2>'));
+    assert.equal(scores.match(/<div class="class-score[ "]/g)?.length, 1, 'only the well-formed class is drawn');
+    assert.ok(!scores.includes('bad-hist') && !scores.includes('bad-rows'));
   });
 });

@@ -94,6 +94,8 @@ export function renderHtml(report: ScanReport, options: HtmlOptions = {}): strin
   parts.push(`<div class="panel"><h2>Per class</h2>${classBars(report)}</div>`);
   parts.push('</section>');
   parts.push(`<section class="panel"><h2>Score distribution</h2>${histogram(report)}</section>`);
+  parts.push(backdoorTriggers(report));
+  parts.push(backdoorScores(report));
   parts.push(details(report));
 
   // Cards.
@@ -339,6 +341,204 @@ function classBars(report: ScanReport): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Backdoors
+//
+// Detector summaries are JSON that may come from a stored report, so their shape is checked here and
+// anything malformed is left out rather than drawn: every number that reaches an attribute is a
+// finite number formatted by us, every string goes through esc/escText.
+
+/** Detectors whose summary has per-class score distributions (`classes`), in display order. */
+export const BACKDOOR_SCORE_DETECTORS = ['spectre', 'spectral-signatures', 'activation-clustering'] as const;
+/** The detector whose summary holds localised image triggers. */
+export const IMAGE_TRIGGERS_SUMMARY = 'image-triggers';
+/** Larger masks are not drawn (an SVG cell per pixel). */
+const MAX_TRIGGER_SIDE = 64;
+const MAX_TRIGGERS = 20;
+const MAX_SCORE_CLASSES = 60;
+const MAX_BINS = 200;
+/** Colour levels of the drawn mask (opacity steps) and pattern (grey steps). */
+const MASK_LEVELS = 20;
+const GREY_LEVELS = 32;
+
+interface TriggerView {
+  readonly cls: string;
+  readonly width: number;
+  readonly height: number;
+  readonly mask: readonly number[];
+  readonly pattern: readonly number[];
+  readonly box: { x: number; y: number; width: number; height: number } | null;
+  readonly members: number;
+  readonly kind: string;
+  readonly carriers: number | null;
+  readonly separation: number | null;
+}
+
+interface ClassScoresView {
+  readonly cls: string;
+  readonly rows: number;
+  readonly poisoned: boolean;
+  readonly estimatedPoisoned: number;
+  readonly flagged: number;
+  readonly edges: readonly number[];
+  readonly counts: readonly number[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isCount = (v: unknown): v is number => isFiniteNumber(v) && v >= 0 && Number.isInteger(v);
+const isGrid = (v: unknown, length: number): v is number[] => Array.isArray(v) && v.length === length && v.every(isFiniteNumber);
+
+function triggerView(v: unknown): TriggerView | null {
+  if (!isRecord(v)) return null;
+  const { width, height, mask, pattern, box, members, kind, carriers, separation } = v;
+  const cls = v['class'];
+  if (typeof cls !== 'string' || !isCount(width) || !isCount(height) || width < 1 || height < 1 || width > MAX_TRIGGER_SIDE || height > MAX_TRIGGER_SIDE) return null;
+  if (!isGrid(mask, width * height) || !isGrid(pattern, width * height) || !isCount(members) || typeof kind !== 'string') return null;
+  let b: TriggerView['box'] = null;
+  if (box !== null && box !== undefined) {
+    if (!isRecord(box) || !isCount(box['x']) || !isCount(box['y']) || !isCount(box['width']) || !isCount(box['height'])) return null;
+    b = { x: box['x'], y: box['y'], width: box['width'], height: box['height'] };
+  }
+  return {
+    cls,
+    width,
+    height,
+    mask,
+    pattern,
+    box: b,
+    members,
+    kind,
+    carriers: Array.isArray(carriers) ? carriers.length : null,
+    separation: isFiniteNumber(separation) ? separation : null,
+  };
+}
+
+function classScoresView(v: unknown): ClassScoresView | null {
+  if (!isRecord(v)) return null;
+  const cls = v['class'];
+  const { rows, poisoned, estimatedPoisoned, flagged, histogram: h } = v;
+  if (typeof cls !== 'string' || !isCount(rows) || typeof poisoned !== 'boolean' || !isFiniteNumber(estimatedPoisoned) || !isCount(flagged) || !isRecord(h)) return null;
+  const { edges, counts } = h;
+  if (!Array.isArray(counts) || counts.length < 1 || counts.length > MAX_BINS || !counts.every(isFiniteNumber)) return null;
+  if (!isGrid(edges, counts.length + 1)) return null;
+  return { cls, rows, poisoned, estimatedPoisoned, flagged, edges, counts };
+}
+
+/** The "Backdoor triggers" panel: per localised trigger, the mask as a heatmap and the flagged samples' mean image. */
+function backdoorTriggers(report: ScanReport): string {
+  const raw = report.summary.detectors[IMAGE_TRIGGERS_SUMMARY]?.['triggers'];
+  if (!Array.isArray(raw) || raw.length === 0) return '';
+  const triggers = raw.map(triggerView).filter((t): t is TriggerView => t !== null);
+  const out = ['<section class="panel"><h2>Backdoor triggers</h2>'];
+  out.push(
+    '<p class="note">Per class with samples flagged by the backdoor detectors: where they differ from the rest of their class (heatmap: share of flagged samples sharing a grey value that the rest of the data does not; outline: the localised trigger) and what they look like on average.</p>',
+  );
+  if (triggers.length === 0) out.push('<p class="muted">The trigger summaries could not be read.</p>');
+  out.push('<div class="triggers">');
+  for (const t of triggers.slice(0, MAX_TRIGGERS)) {
+    const where = t.box === null ? 'no single region (diffuse: e.g. a blended pattern)' : `${t.box.width}×${t.box.height} at (${t.box.x}, ${t.box.y})`;
+    out.push(`<figure class="trigger${t.kind === 'local' ? ' local' : ''}">`);
+    out.push(`<div class="trigger-imgs">${pixelGrid(t, 'mask')}${pixelGrid(t, 'pattern')}</div>`);
+    const facts = [`${formatCount(t.members)} flagged samples`, `${t.kind}`, where];
+    if (t.carriers !== null && t.kind === 'local') facts.push(`${formatCount(t.carriers)} carriers`);
+    if (t.separation !== null) facts.push(`peak ${formatFixed(t.separation, 2)}`);
+    out.push(`<figcaption><span class="lbl">${label(t.cls, 24)}</span><br>${facts.map((f) => esc(f)).join(' · ')}</figcaption></figure>`);
+  }
+  out.push('</div>');
+  if (triggers.length > MAX_TRIGGERS) out.push(`<p class="muted">${esc(`${triggers.length - MAX_TRIGGERS} more triggers in the JSON report.`)}</p>`);
+  out.push('</section>');
+  return out.join('');
+}
+
+/** One SVG cell per pixel: the mask in red on white (scaled to its peak), or the pattern in grey. */
+function pixelGrid(t: TriggerView, which: 'mask' | 'pattern'): string {
+  const { width: w, height: h } = t;
+  const scale = Math.max(2, Math.floor(112 / Math.max(w, h)));
+  const values = which === 'mask' ? t.mask : t.pattern;
+  let peak = 0;
+  for (const v of t.mask) peak = Math.max(peak, v);
+  const title = which === 'mask' ? `mask of ${t.cls} (peak ${formatFixed(peak, 3)})` : `mean image of the flagged ${t.cls} samples`;
+  const out = [
+    `<svg class="px-grid" viewBox="0 0 ${w} ${h}" width="${w * scale}" height="${h * scale}" shape-rendering="crispEdges" role="img" aria-label="${esc(title)}"><title>${escText(title)}</title>`,
+  ];
+  out.push(`<rect x="0" y="0" width="${w}" height="${h}" fill="${which === 'mask' ? '#fff' : '#000'}"/>`);
+  // One path per quantised level (a unit square per cell) keeps a 28×28 grid to a few kilobytes.
+  const levels = new Map<number, string[]>();
+  for (let p = 0; p < w * h; p++) {
+    const v = Math.min(1, Math.max(0, values[p] ?? 0));
+    const level = which === 'mask' ? Math.round((peak > 0 ? v / peak : 0) * MASK_LEVELS) : Math.round(v * GREY_LEVELS);
+    // Level 0 is the background colour: most of a mask is 0 and most of a Fashion-MNIST image is black.
+    if (level === 0) continue;
+    const x = p % w;
+    const cells = levels.get(level) ?? [];
+    cells.push(`M${x} ${(p - x) / w}h1v1h-1z`);
+    levels.set(level, cells);
+  }
+  for (const [level, cells] of [...levels.entries()].sort((a, b) => a[0] - b[0])) {
+    const g = Math.round((level / GREY_LEVELS) * 255);
+    const fill = which === 'mask' ? `fill="#dc2626" fill-opacity="${(level / MASK_LEVELS).toFixed(2)}"` : `fill="rgb(${g},${g},${g})"`;
+    out.push(`<path d="${cells.join('')}" ${fill}/>`);
+  }
+  if (t.box !== null) {
+    out.push(
+      `<rect x="${t.box.x}" y="${t.box.y}" width="${t.box.width}" height="${t.box.height}" fill="none" stroke="${which === 'mask' ? '#111827' : '#f59e0b'}" stroke-width="${(2 / scale).toFixed(3)}"/>`,
+    );
+  }
+  out.push('</svg>');
+  return out.join('');
+}
+
+/** The "Backdoor scores per class" panel: per backdoor detector and class, a small histogram of its scores. */
+function backdoorScores(report: ScanReport): string {
+  const sections: string[] = [];
+  for (const name of BACKDOOR_SCORE_DETECTORS) {
+    const raw = report.summary.detectors[name]?.['classes'];
+    if (!Array.isArray(raw) || raw.length === 0) continue;
+    const classes = raw.map(classScoresView).filter((c): c is ClassScoresView => c !== null);
+    if (classes.length === 0) continue;
+    const poisoned = classes.filter((c) => c.poisoned).length;
+    const head = poisoned === 0 ? 'no class judged poisoned' : `${poisoned} of ${classes.length} classes judged poisoned`;
+    const out = [`<h3>${escText(name)} <span class="muted">${esc(head)}</span></h3><div class="class-scores">`];
+    for (const c of classes.slice(0, MAX_SCORE_CLASSES)) {
+      out.push(`<div class="class-score${c.poisoned ? ' poisoned' : ''}">`);
+      out.push(`<div class="cs-head"><span class="lbl">${label(c.cls, 20)}</span>${c.poisoned ? ' <span class="sev small sev-high">poisoned</span>' : ''}</div>`);
+      out.push(smallHistogram(c));
+      out.push(
+        `<div class="cs-facts muted">${esc(`${formatCount(c.rows)} rows · ${formatCount(c.flagged)} flagged · ≈ ${formatCount(c.estimatedPoisoned)} estimated poisoned`)}</div></div>`,
+      );
+    }
+    out.push('</div>');
+    if (classes.length > MAX_SCORE_CLASSES) out.push(`<p class="muted">${esc(`${classes.length - MAX_SCORE_CLASSES} more classes in the JSON report.`)}</p>`);
+    sections.push(out.join(''));
+  }
+  if (sections.length === 0) return '';
+  return `<section class="panel"><h2>Backdoor scores per class</h2><p class="note">How each backdoor detector's scores are spread within each class (higher = more likely poisoned). A poisoned class shows a separate group of high scores.</p>${sections.join('')}</section>`;
+}
+
+function smallHistogram(c: ClassScoresView): string {
+  const W = 200;
+  const H = 56;
+  const bottom = 12;
+  const plotH = H - bottom - 2;
+  const max = Math.max(1, ...c.counts);
+  const bw = W / c.counts.length;
+  const out = [`<svg class="chart mini" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(`score histogram of ${c.cls}`)}">`];
+  out.push(`<line x1="0" y1="${H - bottom}" x2="${W}" y2="${H - bottom}" class="axis"/>`);
+  c.counts.forEach((n, i) => {
+    const v = Math.max(0, n);
+    if (v === 0) return;
+    // Square-root height: the few high scores of a poisoned class stay visible next to thousands of clean ones.
+    const h = Math.max(1, Math.sqrt(v / max) * plotH);
+    const tip = `${formatFixed(c.edges[i] ?? Number.NaN, 3)}–${formatFixed(c.edges[i + 1] ?? Number.NaN, 3)}: ${formatCount(v)} rows`;
+    out.push(`<rect x="${(i * bw).toFixed(2)}" y="${(H - bottom - h).toFixed(2)}" width="${Math.max(0.5, bw - 0.5).toFixed(2)}" height="${h.toFixed(2)}" class="bar${c.poisoned ? ' hot' : ''}"><title>${esc(tip)}</title></rect>`);
+  });
+  out.push(`<text x="0" y="${H - 1}" class="tick">${esc(formatFixed(c.edges[0] ?? Number.NaN, 2))}</text>`);
+  out.push(`<text x="${W}" y="${H - 1}" class="tick" text-anchor="end">${esc(formatFixed(c.edges[c.edges.length - 1] ?? Number.NaN, 2))}</text>`);
+  out.push('</svg>');
+  return out.join('');
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Cards
 
 function card(report: ScanReport, r: RankedSample): string {
@@ -518,4 +718,14 @@ table.kv.small{font-size:11.5px;margin-top:4px}
 .nb .mark{color:#1d4ed8;font-size:11px;font-weight:600}
 .nb-id{font-size:11px;margin-top:2px}
 footer{color:var(--muted);font-size:12px;padding:10px 20px 30px}
+.triggers{display:flex;flex-wrap:wrap;gap:14px}
+figure.trigger{border:1px solid var(--line);border-radius:8px;padding:8px;background:#fafafa;max-width:260px}
+figure.trigger.local{border-color:#fca5a5;background:#fef2f2}
+.trigger-imgs{display:flex;gap:6px}
+svg.px-grid{display:block;border:1px solid var(--line)}
+.class-scores{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:10px;margin-bottom:8px}
+.class-score{border:1px solid var(--line);border-radius:8px;padding:6px 8px;background:#fff}
+.class-score.poisoned{border-color:#fca5a5;background:#fef2f2}
+.cs-facts{font-size:11.5px}
+svg.chart.mini{margin:4px 0}
 `;
