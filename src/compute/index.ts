@@ -23,3 +23,5 @@ export type { MlpModel, MlpOptions } from './mlp.ts';
 export { symmetricEig, symmetricMatrixFunction } from './linalg.ts';
 export type { SymmetricEig } from './linalg.ts';
 export { onnxActivations, type OnnxActivationsOptions } from './onnx-activations.ts';
+export { encodeModel, ELEM_FLOAT } from './onnx-model.ts';
+export type { GraphSpec, FloatInitializer } from './onnx-model.ts';

@@ -16,9 +16,14 @@ export const DEFAULTS = {
   backdoor: {
     /** Where the backdoor detectors' learned representation comes from: auto = given embeddings if any, else a trained MLP. */
     representation: 'auto',
-    /** MLP hidden widths (the last is the penultimate representation) and epochs: 20k Fashion-MNIST learns a 3×3 BadNets patch (ASR ≥ 0.95) in 8. */
+    /**
+     * MLP hidden widths (the last is the penultimate representation) and epochs. 'auto' trains for
+     * at least 8 epochs and at least 1,200 optimizer steps (at most 100 epochs): 20k Fashion-MNIST
+     * learns a 3×3 BadNets patch (ASR ≥ 0.95) in 8 epochs = 1,256 steps; a 900-row set needs the
+     * same number of steps, not of epochs.
+     */
     hidden: [256, 128],
-    epochs: 8,
+    epochs: 'auto',
     /** Upper bound on the poisoned share of a class; 'auto' estimates it per class (docs/backdoors.md). */
     budget: 'auto',
   },

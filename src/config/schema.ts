@@ -43,7 +43,7 @@ export const configSchema = z
         output: z.string().optional(),
         layout: z.enum(['flat', 'nchw', 'nhwc']).optional(),
         hidden: z.array(z.number().int().min(2).max(4096)).min(1).max(4).default([...DEFAULTS.backdoor.hidden]),
-        epochs: z.number().int().min(1).max(200).default(DEFAULTS.backdoor.epochs),
+        epochs: z.union([z.literal('auto'), z.number().int().min(1).max(200)]).default(DEFAULTS.backdoor.epochs),
         budget: z.union([z.literal('auto'), z.number().gt(0).max(0.5)]).default(DEFAULTS.backdoor.budget),
       })
       .strict()

@@ -11,7 +11,7 @@
  *   its own class probabilities.
  */
 import type { Dataset } from '../data/index.ts';
-import { dense, fitPca, knnGraph, l2NormalizeRows, mlpActivations, mlpPredict, trainMlp, transformPca, type DenseMatrix, type FeatureMatrix, type KnnGraph } from '../compute/index.ts';
+import { dense, fitPca, knnGraph, l2NormalizeRows, mlpActivations, mlpPredict, trainMlp, transformPca, type DenseMatrix, type FeatureMatrix } from '../compute/index.ts';
 import type { LearnedRepresentation } from '../detectors/index.ts';
 import { ScanError } from './errors.ts';
 
@@ -21,7 +21,7 @@ export interface LearnedOptions {
   readonly output?: string | undefined;
   readonly layout?: 'flat' | 'nchw' | 'nhwc' | undefined;
   readonly hidden: readonly number[];
-  readonly epochs: number;
+  readonly epochs: number | 'auto';
   readonly seed: number;
   readonly onEpoch?: (epoch: number, epochs: number) => void;
 }
@@ -32,20 +32,21 @@ export interface LearnedOptions {
  */
 export async function learnRepresentation(dataset: Dataset, input: FeatureMatrix, options: LearnedOptions): Promise<LearnedRepresentation> {
   const rep = await learnActivations(dataset, input, options);
-  const lookAlikes = input.kind === 'dense' ? await lookAlikeGraph(dataset.images !== null ? dense(dataset.n, dataset.images.pixels.length / Math.max(1, dataset.n), dataset.images.pixels) : input, LOOK_ALIKE_K) : null;
+  const space = input.kind === 'dense' ? await lookAlikeSpace(dataset.images !== null ? dense(dataset.n, dataset.images.pixels.length / Math.max(1, dataset.n), dataset.images.pixels) : input) : null;
+  const lookAlikes = space === null || space.rows < 3 ? null : await knnGraph(space, Math.min(LOOK_ALIKE_K, space.rows - 1), { metric: 'cosine' });
   return { ...rep, lookAlikes };
 }
 
-/** Neighbours per row in the look-alike graph (the Datalab default k). */
+/** Neighbours per row in the look-alike graph (the Datalab default). */
 const LOOK_ALIKE_K = 10;
 const LOOK_ALIKE_DIMS = 64;
 
 /**
- * kNN over the inputs as a person would compare them: every column scaled to its range (pixels
- * stay pixels), PCA to 64 dimensions, cosine. A 3×3 patch moves such a point very little, so a
+ * The inputs as a person would compare them: every column scaled to its range (pixels stay pixels),
+ * PCA to 64 dimensions, L2-normalised (cosine). A 3×3 patch moves such a point very little, so a
  * poisoned trouser's look-alikes are trousers.
  */
-async function lookAlikeGraph(x: DenseMatrix, k: number): Promise<KnnGraph | null> {
+async function lookAlikeSpace(x: DenseMatrix): Promise<DenseMatrix | null> {
   const n = x.rows;
   if (n < 3) return null;
   const lo = new Float32Array(x.cols).fill(Infinity);
@@ -66,7 +67,7 @@ async function lookAlikeGraph(x: DenseMatrix, k: number): Promise<KnnGraph | nul
   }
   let z = dense(n, x.cols, scaled);
   if (x.cols > LOOK_ALIKE_DIMS) z = await transformPca(await fitPca(z, Math.min(LOOK_ALIKE_DIMS, n - 1)), z);
-  return knnGraph(l2NormalizeRows(z), Math.min(k, n - 1), { metric: 'cosine' });
+  return l2NormalizeRows(z);
 }
 
 async function learnActivations(dataset: Dataset, input: FeatureMatrix, options: LearnedOptions): Promise<Omit<LearnedRepresentation, 'lookAlikes'>> {
@@ -92,9 +93,10 @@ async function learnActivations(dataset: Dataset, input: FeatureMatrix, options:
   }
   const K = dataset.labelNames.length;
   const t0 = performance.now();
+  const epochs = resolveEpochs(options.epochs, dataset.n);
   const model = await trainMlp(x, dataset.labelCodes, K, {
     hidden: options.hidden,
-    epochs: options.epochs,
+    epochs,
     seed: options.seed,
     ...(options.onEpoch === undefined ? {} : { onEpoch: (e: number, total: number) => options.onEpoch?.(e, total) }),
   });
@@ -114,12 +116,25 @@ async function learnActivations(dataset: Dataset, input: FeatureMatrix, options:
     info: {
       source: 'mlp',
       layers: [x.cols, ...options.hidden, K],
-      epochs: options.epochs,
+      epochs,
       finalLoss: Math.round((model.lossHistory.at(-1) ?? 0) * 1e4) / 1e4,
       trainingAccuracy: Math.round((correct / Math.max(1, dataset.n)) * 1e4) / 1e4,
       trainMs: Math.round(performance.now() - t0),
     },
   };
+}
+
+/** MLP mini-batch size (trainMlp's default). */
+const BATCH = 128;
+const MIN_EPOCHS = 8;
+const MIN_STEPS = 1200;
+const MAX_EPOCHS = 100;
+
+/** 'auto': at least 8 epochs and 1,200 optimizer steps, at most 100 epochs. */
+export function resolveEpochs(epochs: number | 'auto', n: number): number {
+  if (epochs !== 'auto') return epochs;
+  const stepsPerEpoch = Math.max(1, Math.ceil(n / BATCH));
+  return Math.min(MAX_EPOCHS, Math.max(MIN_EPOCHS, Math.ceil(MIN_STEPS / stepsPerEpoch)));
 }
 
 /** The MLP's input: dense as given; pixels are trained on directly (ReLU nets do not need PCA). */

@@ -4,7 +4,7 @@ import { crossValidatedProbabilities, knnGraph, type KnnGraph } from '../compute
 import { featurize } from '../features/index.ts';
 import { analyzeSources, BACKDOOR_DETECTORS, findImageTriggers, IMAGE_TRIGGERS_DETECTOR, createDetector, createDriftDetector, SOURCES_DETECTOR, type Baseline, type DetectorContext, type DetectorResult } from '../detectors/index.ts';
 import { buildRepresentation, featurizeOptionsFor } from './representation.ts';
-import { learnRepresentation, type LearnedOptions } from './learned.ts';
+import { learnRepresentation, resolveEpochs, type LearnedOptions } from './learned.ts';
 import { buildPreviews } from './previews.ts';
 import { compareWithReference } from './reference.ts';
 import { ScanError } from './errors.ts';
@@ -38,7 +38,7 @@ export interface BackdoorScanOptions extends Omit<LearnedOptions, 'seed' | 'onEp
   readonly budget: 'auto' | number;
 }
 
-const DEFAULT_BACKDOOR: BackdoorScanOptions = { representation: 'auto', hidden: [256, 128], epochs: 8, budget: 'auto' };
+const DEFAULT_BACKDOOR: BackdoorScanOptions = { representation: 'auto', hidden: [256, 128], epochs: 'auto', budget: 'auto' };
 
 /**
  * Run the scan pipeline over a dataset already in memory:
@@ -118,7 +118,7 @@ export async function runScan(dataset: Dataset, options: ScanOptions): Promise<S
   let learned: DetectorContext['learned'] = null;
   if (needs.has('learned')) {
     const input = features.matrix.kind === 'dense' ? features.matrix : rep.model;
-    progress('learn', 0, backdoor.epochs);
+    progress('learn', 0, resolveEpochs(backdoor.epochs, n));
     learned = await time('learn', () =>
       learnRepresentation(dataset, input, { ...backdoor, seed: options.seed, onEpoch: (e, total) => progress('learn', e, total) }),
     );

@@ -98,10 +98,10 @@ test('a numeric budget is used as given, in one pass', async () => {
   assert.equal(c0.budget, Math.round(0.25 * c0.rows));
 });
 
-test('bad budgets and a missing representation fail with codes', () => {
+test('bad budgets and a missing representation fail with codes', async () => {
   for (const budget of [0, -0.1, 0.9, Number.NaN]) {
     assert.throws(() => createSpectreDetector({ budget }), (e: unknown) => e instanceof DetectorError && e.code === 'DETECTOR_BAD_OPTION');
   }
   const { ctx } = scenario(5, 10);
-  assert.throws(() => createSpectreDetector().run({ ...ctx, learned: null }), (e: unknown) => e instanceof DetectorError && e.code === 'DETECTOR_BAD_INPUT');
+  await assert.rejects(async () => createSpectreDetector().run({ ...ctx, learned: null }), (e: unknown) => e instanceof DetectorError && e.code === 'DETECTOR_BAD_INPUT');
 });
