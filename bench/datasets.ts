@@ -26,7 +26,7 @@ export function fashionAvailable(): boolean {
 }
 
 /** Parse IDX (big-endian header) files as Debian ships them, gzipped. */
-function readIdx(path: string): { dims: number[]; data: Uint8Array } {
+export function readIdx(path: string): { dims: number[]; data: Uint8Array } {
   const buf = gunzipSync(readFileSync(path));
   const ndim = buf[3] ?? 0;
   const dims: number[] = [];

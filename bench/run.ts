@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fashionAvailable } from './datasets.ts';
 import { INTEGRITY_SCENARIOS, INTEGRITY_TARGETS, formatIntegrity, formatIntegritySeeds, type IntegrityResult } from './integrity.ts';
+import { BACKDOOR_SCENARIOS, BACKDOOR_TARGETS, formatBackdoor, formatBackdoorSeeds, type BackdoorResult } from './backdoor.ts';
 
 interface Result {
   scenario: string;
@@ -33,7 +34,7 @@ const TARGETS: Record<string, string> = {
   'embeddings-100k': 'scan < 180 s',
 };
 
-let scenarios = ['spam-symmetric-10', 'spam-targeted-30', 'fmnist-symmetric-10', 'fmnist-targeted-40', 'embeddings-100k', ...INTEGRITY_SCENARIOS];
+let scenarios = ['spam-symmetric-10', 'spam-targeted-30', 'fmnist-symmetric-10', 'fmnist-targeted-40', 'embeddings-100k', ...INTEGRITY_SCENARIOS, ...BACKDOOR_SCENARIOS];
 if (!fashionAvailable()) {
   console.log('Fashion-MNIST not installed (apt-get install dataset-fashion-mnist): skipping its scenarios');
   scenarios = scenarios.filter((s) => !s.startsWith('fmnist'));
@@ -50,6 +51,8 @@ const all: Record<string, Result[]> = {};
 /** Issue #3 scenarios (per-detector tables); one entry per run, or why the scenario was skipped. */
 const integrity: Record<string, IntegrityResult[]> = {};
 const skipped: Record<string, string> = {};
+/** Issue #4 scenarios: one entry per run. */
+const backdoor: Record<string, BackdoorResult[]> = {};
 for (const scenario of scenarios) {
   all[scenario] = [];
   for (let r = 0; r < (seeds?.length ?? runs); r++) {
@@ -58,7 +61,7 @@ for (const scenario of scenarios) {
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,
     });
-    const line = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Result | IntegrityResult | { kind: 'skipped'; reason: string };
+    const line = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Result | IntegrityResult | BackdoorResult | { kind: 'skipped'; reason: string };
     if ('kind' in line) {
       delete all[scenario];
       if (line.kind === 'skipped') {
@@ -66,7 +69,8 @@ for (const scenario of scenarios) {
         console.error(`${scenario}: skipped — ${line.reason}`);
         break;
       }
-      (integrity[scenario] ??= []).push(line);
+      if (line.kind === 'backdoor') (backdoor[scenario] ??= []).push(line);
+      else (integrity[scenario] ??= []).push(line);
       console.error(`${scenario} ${seeds === undefined ? `run ${r + 1}/${runs}` : `attack seed ${seeds[r]}`}: wall ${(line.wallMs / 1000).toFixed(1)} s`);
       continue;
     }
@@ -109,5 +113,12 @@ if (Object.keys(integrity).length > 0 || Object.keys(skipped).length > 0) {
   }
   for (const [scenario, reason] of Object.entries(skipped)) console.log(`\n${scenario}: skipped — ${reason}`);
 }
+if (Object.keys(backdoor).length > 0) {
+  console.log('\nBackdoor detectors (issue 4) — spectre, spectral-signatures, activation-clustering on Fashion-MNIST; text-triggers on SpamAssassin');
+  for (const [scenario, rs] of Object.entries(backdoor)) {
+    console.log(`\n${formatBackdoor(rs, seeds)}\n- targets: ${BACKDOOR_TARGETS[scenario] ?? ''}\n- stage timings (last run): ${JSON.stringify(rs.at(-1)?.timings)}`);
+    if (seeds !== undefined && rs.length > 1) console.log(formatBackdoorSeeds(rs, seeds));
+  }
+}
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-writeFileSync(join(import.meta.dirname, 'results', 'latest.json'), JSON.stringify({ ...all, ...integrity }, null, 2));
+writeFileSync(join(import.meta.dirname, 'results', 'latest.json'), JSON.stringify({ ...all, ...integrity, ...backdoor }, null, 2));

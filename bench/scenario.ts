@@ -5,6 +5,7 @@ import { resolveConfig } from '../src/config/index.ts';
 import { scanFile, loadSpamAssassin, writePoisonedCorpus, evaluateReport, DEMO_SCENARIOS, type ScanReport } from '../src/app/index.ts';
 import { evaluateDetection } from '../src/redteam/index.ts';
 import { INTEGRITY_DETECTORS, INTEGRITY_SCENARIOS, runIntegrityScenario } from './integrity.ts';
+import { BACKDOOR_DETECTORS, BACKDOOR_SCENARIOS, TEXT_TRIGGER_DETECTOR, runBackdoorScenario } from './backdoor.ts';
 import { BENCH_DIR, writeFashionCsv, writeEmbeddingCsv, plantFashionSymmetric, plantFashionShirtToTshirt } from './datasets.ts';
 
 /** The seed of the planted attack (and the data subset); the scan's own seed stays the config's. */
@@ -34,6 +35,14 @@ async function main(): Promise<void> {
     // Issue #3 scenarios: every integrity detector runs, each judged on its own flags.
     const flags = { ...overrides, scan: { ...overrides.scan, detectors: [...INTEGRITY_DETECTORS] } };
     const result = await runIntegrityScenario(name, resolveConfig({ env: {}, flags }), SEED);
+    process.stdout.write(`${JSON.stringify(typeof result === 'string' ? { scenario: name, kind: 'skipped', reason: result } : result)}\n`);
+    return;
+  }
+  if ((BACKDOOR_SCENARIOS as readonly string[]).includes(name)) {
+    // Issue #4 scenarios: only the backdoor detectors (text-triggers for text) run.
+    const detectors = name.startsWith('spam-') ? [TEXT_TRIGGER_DETECTOR] : [...BACKDOOR_DETECTORS];
+    const flags = { ...overrides, scan: { ...overrides.scan, detectors } };
+    const result = await runBackdoorScenario(name, resolveConfig({ env: {}, flags }), SEED);
     process.stdout.write(`${JSON.stringify(typeof result === 'string' ? { scenario: name, kind: 'skipped', reason: result } : result)}\n`);
     return;
   }
