@@ -9,11 +9,12 @@ const allowed = {
   config: ['core'],
   data: ['core'],
   compute: ['core'],
+  ledger: ['core'],
   features: ['data', 'compute', 'core'],
   detectors: ['features', 'data', 'compute', 'core'],
   scan: ['detectors', 'features', 'data', 'compute', 'core'],
   redteam: ['data', 'compute', 'core'],
-  app: ['scan', 'redteam', 'detectors', 'features', 'data', 'compute', 'config', 'core'],
+  app: ['scan', 'redteam', 'ledger', 'detectors', 'features', 'data', 'compute', 'config', 'core'],
   cli: ['app', 'config', 'core'],
 };
 const modules = Object.keys(allowed);

@@ -5,6 +5,7 @@ import { registerScan } from './scan.ts';
 import { registerDemo } from './demo.ts';
 import { registerRedteam } from './redteam.ts';
 import { registerBaseline } from './baseline.ts';
+import { registerLedger, registerSnapshot } from './ledger.ts';
 
 /** The `trainguard` command line: parse, run one use case, render, set the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -22,6 +23,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerDemo(program, setExit);
   registerRedteam(program, setExit);
   registerBaseline(program, setExit);
+  registerLedger(program, setExit);
+  registerSnapshot(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {

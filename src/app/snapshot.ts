@@ -1,0 +1,179 @@
+/**
+ * Verifiable dataset snapshots (issue 5 §2). A snapshot commits to a data set three ways:
+ * - the bytes of its files: in-toto Statement v1 subjects with SHA-256 digests;
+ * - its samples: the Merkle root over the sorted sample ids (ledger/sample-set.ts), so one sample's
+ *   membership has a proof;
+ * - the log: the DSSE envelope's digest is appended to the transparency log, with a receipt.
+ * A snapshot directory holds statement.json (for reading), envelope.json (the signed truth),
+ * samples.txt (the sorted ids) and receipt.tlog-proof.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { canonicalJson } from '../core/index.ts';
+import { readDataset } from '../data/index.ts';
+import {
+  LedgerError,
+  buildSampleSet,
+  buildStatement,
+  createDsseSigner,
+  createDsseVerifier,
+  formatEnvelope,
+  parseSignerKey,
+  signStatement,
+  verifyStatement,
+  type ResourceDescriptor,
+} from '../ledger/index.ts';
+import { appendEntries, proveEntry, verifyReceiptFile, type VerifiedReceipt } from './ledger.ts';
+
+export const SNAPSHOT_PREDICATE_TYPE = 'https://trainguard.dev/snapshot/v1';
+const FILES = { statement: 'statement.json', envelope: 'envelope.json', samples: 'samples.txt', receipt: 'receipt.tlog-proof' } as const;
+
+export interface SnapshotPredicate {
+  readonly dataset: string;
+  readonly sampleRoot: string;
+  readonly sampleCount: number;
+  /** Samples per source (the `source` column), when the data has one. */
+  readonly sources: Readonly<Record<string, number>> | null;
+  /** SHA-256 of the scan report this snapshot was released against, if given. */
+  readonly scanReport: { readonly sha256: string } | null;
+  /** The parent snapshot's envelope digest, if any. */
+  readonly parent: { readonly envelopeSha256: string } | null;
+}
+
+export interface SnapshotOptions {
+  readonly dataset: string;
+  readonly keyPath: string;
+  readonly logDir: string;
+  readonly outDir: string;
+  readonly reportPath?: string;
+  readonly parentDir?: string;
+}
+
+/** `trainguard snapshot create`: read the data, commit to its files and samples, sign, log, write the snapshot directory. */
+export async function createSnapshot(dataPath: string, o: SnapshotOptions): Promise<{ outDir: string; index: number; sampleRoot: string; sampleCount: number; envelopeSha256: string }> {
+  const signer = parseSignerKey((await readFile(o.keyPath, 'utf8')).trim());
+  const dataset = await readDataset(dataPath, {});
+  const set = buildSampleSet(dataset.ids);
+  let sources: Record<string, number> | null = null;
+  if (dataset.sources !== null) {
+    sources = {};
+    for (const s of dataset.sources) sources[s ?? ''] = (sources[s ?? ''] ?? 0) + 1;
+  }
+  const predicate: SnapshotPredicate = {
+    dataset: o.dataset,
+    sampleRoot: Buffer.from(set.root).toString('hex'),
+    sampleCount: set.ids.length,
+    sources,
+    scanReport: o.reportPath === undefined ? null : { sha256: await fileSha256(o.reportPath) },
+    parent: o.parentDir === undefined ? null : { envelopeSha256: sha256(await readFile(join(o.parentDir, FILES.envelope))) },
+  };
+  const statement = buildStatement({ subject: await subjects(dataPath), predicateType: SNAPSHOT_PREDICATE_TYPE, predicate });
+  const envelopeText = formatEnvelope(signStatement(statement, [createDsseSigner(signer)]));
+  const envelopeSha256 = sha256(Buffer.from(envelopeText, 'utf8'));
+  const logged = await appendEntries(o.logDir, o.keyPath, [
+    { kind: 'snapshot', body: { dataset: o.dataset, envelopeSha256, sampleRoot: predicate.sampleRoot, sampleCount: predicate.sampleCount }, idempotencyKey: `snapshot:${envelopeSha256}` },
+  ]);
+  const index = logged.indices[0]!;
+  await mkdir(o.outDir, { recursive: true });
+  await writeFile(join(o.outDir, FILES.statement), `${JSON.stringify(statement, null, 2)}\n`);
+  await writeFile(join(o.outDir, FILES.envelope), envelopeText);
+  await writeFile(join(o.outDir, FILES.samples), set.ids.map((id) => `${id}\n`).join(''));
+  await writeFile(join(o.outDir, FILES.receipt), await proveEntry(o.logDir, index));
+  return { outDir: o.outDir, index, sampleRoot: predicate.sampleRoot, sampleCount: predicate.sampleCount, envelopeSha256 };
+}
+
+export interface SnapshotVerification {
+  readonly dataset: string;
+  readonly sampleCount: number;
+  readonly files: number;
+  readonly receipt: VerifiedReceipt;
+  /** Whether the data's bytes and samples were checked (only with `dataPath`). */
+  readonly dataChecked: boolean;
+}
+
+/**
+ * `trainguard verify <snapshot dir>`: offline. Each check fails with its own code:
+ * LEDGER_BAD_ENVELOPE / LEDGER_BAD_SIGNATURE (envelope), LEDGER_BAD_RECEIPT / LEDGER_BAD_PROOF /
+ * LEDGER_UNVERIFIED / LEDGER_FORK (log), LEDGER_SNAPSHOT_MISMATCH (a file, sample list or
+ * commitment that does not match what was signed and logged).
+ */
+export async function verifySnapshot(dir: string, vkeyText: string, options: { dataPath?: string; statePath?: string; logDir?: string } = {}): Promise<SnapshotVerification> {
+  const read = async (name: string): Promise<Buffer> => {
+    try {
+      return await readFile(join(dir, name));
+    } catch {
+      throw new LedgerError('LEDGER_BAD_SNAPSHOT', `${join(dir, name)} is missing`, { hint: 'a snapshot directory is written by `trainguard snapshot create`' });
+    }
+  };
+  const envelopeBytes = await read(FILES.envelope);
+  const { statement } = verifyStatement(envelopeBytes, [createDsseVerifier(vkeyText.trim())]);
+  if (statement.predicateType !== SNAPSHOT_PREDICATE_TYPE) throw mismatch(`the statement's predicate type is ${statement.predicateType}`);
+  const p = statement.predicate as SnapshotPredicate;
+  const receipt = await verifyReceiptFile((await read(FILES.receipt)).toString('utf8'), vkeyText, {
+    ...(options.statePath === undefined ? {} : { statePath: options.statePath }),
+    ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
+  });
+  const body = receipt.entry?.body as { envelopeSha256?: string; sampleRoot?: string; sampleCount?: number } | undefined;
+  if (receipt.entry?.kind !== 'snapshot' || body?.envelopeSha256 !== sha256(envelopeBytes)) throw mismatch('the logged entry does not commit to this envelope');
+  if (body.sampleRoot !== p.sampleRoot || body.sampleCount !== p.sampleCount) throw mismatch('the logged sample root differs from the signed one');
+  let statementFile: unknown;
+  try {
+    statementFile = JSON.parse((await read(FILES.statement)).toString('utf8'));
+  } catch {
+    throw mismatch(`${FILES.statement} is not JSON`);
+  }
+  if (canonicalJson(statementFile) !== canonicalJson(statement)) throw mismatch(`${FILES.statement} differs from the signed statement`);
+  const ids = (await read(FILES.samples)).toString('utf8').split('\n').filter((l) => l !== '');
+  const set = buildSampleSet(ids);
+  if (set.ids.length !== ids.length || Buffer.from(set.root).toString('hex') !== p.sampleRoot || set.ids.length !== p.sampleCount) throw mismatch(`${FILES.samples} does not hash to the signed sample root`);
+  let dataChecked = false;
+  if (options.dataPath !== undefined) {
+    const actual = await subjects(options.dataPath);
+    const want = new Map(statement.subject.map((s) => [s.name ?? '', s.digest?.['sha256'] ?? '']));
+    if (actual.length !== want.size) throw mismatch(`the data has ${actual.length} files, the snapshot ${want.size}`);
+    for (const s of actual) {
+      const expected = want.get(s.name ?? '');
+      if (expected === undefined) throw mismatch(`${s.name} is not in the snapshot`);
+      if (expected !== s.digest?.['sha256']) throw mismatch(`${s.name}: its bytes changed (sha256 ${s.digest?.['sha256']?.slice(0, 16)}…, signed ${expected.slice(0, 16)}…)`);
+    }
+    const data = buildSampleSet((await readDataset(options.dataPath, {})).ids);
+    if (!Buffer.from(data.root).equals(Buffer.from(set.root))) throw mismatch('the data’s sample ids differ from the snapshot’s');
+    dataChecked = true;
+  }
+  return { dataset: p.dataset, sampleCount: p.sampleCount, files: statement.subject.length, receipt, dataChecked };
+}
+
+function mismatch(message: string): LedgerError {
+  return new LedgerError('LEDGER_SNAPSHOT_MISMATCH', message, { hint: 'the snapshot, its log entry and the data must all be the ones committed; something was changed after signing' });
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** One subject per data file: the file itself, or every file under a folder (relative paths, sorted). */
+async function subjects(path: string): Promise<ResourceDescriptor[]> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return [{ name: basename(path), digest: { sha256: await fileSha256(path) } }];
+  const files: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) files.push(p);
+    }
+  };
+  await walk(path);
+  files.sort();
+  const out: ResourceDescriptor[] = [];
+  for (const f of files) out.push({ name: relative(path, f), digest: { sha256: await fileSha256(f) } });
+  return out;
+}

@@ -1,0 +1,814 @@
+/**
+ * The append-only log: C2SP tlog-tiles on a {@link TileStorage}, one writer per log.
+ *
+ * Durability contract (research/provenance.md §4.2, after Tessera's POSIX driver): a batch writes
+ * its entry bundles, every touched hash tile (full and partial, all levels) and its idempotency
+ * records, fsyncs them, and only then replaces the `checkpoint`. The checkpoint is the commit
+ * point: on open, anything beyond its size is ignored and overwritten by the next batch, so a
+ * crash at any moment leaves a log that opens, verifies, and holds every acknowledged entry.
+ */
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LedgerError } from './errors.ts';
+import {
+  EMPTY_ROOT,
+  HASH_SIZE,
+  consistencyProof as merkleConsistencyProof,
+  inclusionProof as merkleInclusionProof,
+  leafHash,
+  nodeHash,
+  treeRoot,
+} from './merkle.ts';
+import type { HashReader } from './merkle.ts';
+import {
+  CHECKPOINT_PATH,
+  FileTileStorage,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  checkEntrySize,
+  decodeEntryBundle,
+  decodeHashTile,
+  encodeEntryBundle,
+  encodeHashTile,
+  formatTilePath,
+} from './tiles.ts';
+import type { StoredObject, TileStorage } from './tiles.ts';
+
+/** Journal of idempotency keys: `<index> <base64(utf8 key)>\n`, in index order. Not part of the served tiles. */
+const KEYS_JOURNAL = '.state/idempotency';
+const LOCK_FILE = 'LOCK';
+/** Requests queued while a batch is being written are merged into the next one, up to this many entries. */
+const MAX_BATCH_ENTRIES = 4096;
+const MAX_KEY_BYTES = 1024;
+const TILE_CACHE_SIZE = 128;
+
+export interface LogOptions {
+  /** Checkpoint origin line (createLog: required; openLog: checked against the stored checkpoint when given). */
+  readonly origin?: string;
+  /**
+   * Turns a checkpoint body (`origin\nsize\nbase64 root\n`) into the stored note, normally by
+   * appending signed-note signature lines. Without it the unsigned body is stored.
+   */
+  readonly signCheckpoint?: (body: string) => string | Promise<string>;
+  /** Called with the stored checkpoint text on open; throw to refuse a checkpoint whose signature does not verify. */
+  readonly verifyCheckpoint?: (note: string) => void | Promise<void>;
+  /** Open without the lock and never write (for proofs, serving tiles, verification). */
+  readonly readOnly?: boolean;
+  /** `quick` (default) checks the right edge of the tree against the checkpoint; `full` re-hashes every tile and bundle. */
+  readonly verify?: 'quick' | 'full';
+  /** fsync files and directories (default true). Turn off only for throwaway logs in tests. */
+  readonly fsync?: boolean;
+}
+
+export interface AppendOptions {
+  /** One per entry (undefined = none). A key seen before returns the index it got first, and adds nothing. */
+  readonly idempotencyKeys?: readonly (string | undefined)[];
+}
+
+export interface AppendResult {
+  /** The index of each entry, in order; a repeated idempotency key yields the original index. */
+  readonly indices: number[];
+  /** Tree size and root of the checkpoint that covers these entries. */
+  readonly size: number;
+  readonly root: Uint8Array;
+  /** The stored checkpoint text (signed when a signer was given). */
+  readonly checkpoint: string;
+}
+
+interface Checkpoint {
+  readonly origin: string;
+  readonly size: number;
+  readonly root: Uint8Array;
+}
+
+/** The partial tiles along the right edge: edge[T] holds the hashes of the last, incomplete tile at tile level T. */
+type Edge = readonly (readonly Uint8Array[])[];
+
+interface PendingAppend {
+  readonly entries: readonly Uint8Array[];
+  readonly keys: readonly (string | undefined)[] | undefined;
+  readonly resolve: (r: AppendResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Number of hashes stored at tile level T for a tree of `size` leaves: floor(size / 256^T). */
+function levelCount(size: number, tileLevel: number): number {
+  return Math.floor(size / TILE_WIDTH ** tileLevel);
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Folds 2^r consecutive hashes (a perfect subtree) into its root with RFC 6962 node hashing. */
+function foldPerfect(hashes: readonly Uint8Array[]): Uint8Array {
+  let level = hashes.slice();
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i] as Uint8Array, level[i + 1] as Uint8Array));
+    level = next;
+  }
+  const root = level[0];
+  if (root === undefined) throw new LedgerError('LEDGER_BAD_INPUT', 'cannot fold an empty range');
+  return root;
+}
+
+function checkOrigin(origin: string): void {
+  // tlog-checkpoint: a non-empty line; a control character (LF above all) would forge extra lines.
+  if (origin.length === 0 || /\p{Cc}/u.test(origin)) {
+    throw new LedgerError('LEDGER_BAD_INPUT', `invalid log origin ${JSON.stringify(origin)}`, {
+      hint: 'use a non-empty origin without control characters, such as example.com/trainguard/log1',
+    });
+  }
+}
+
+/** `origin\nsize\nbase64(root)\n` — the tlog-checkpoint note text. */
+export function checkpointBody(origin: string, size: number, root: Uint8Array): string {
+  return `${origin}\n${size}\n${Buffer.from(root).toString('base64')}\n`;
+}
+
+/** Reads origin, size and root from the first three lines of a stored checkpoint (signed or not). */
+function parseStoredCheckpoint(text: string, where: string): Checkpoint {
+  const bad = (why: string): LedgerError =>
+    new LedgerError('LEDGER_CORRUPT', `${where}: ${why}`, {
+      path: where,
+      hint: 'the checkpoint file is damaged; restore it from a backup or a witness-held copy',
+    });
+  const lines = text.split('\n');
+  if (lines.length < 4) throw bad('fewer than three lines');
+  const [origin = '', sizeText = '', rootText = ''] = lines;
+  if (origin.length === 0 || /\p{Cc}/u.test(origin)) throw bad('bad origin line');
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeText)) throw bad('tree size is not a canonical decimal');
+  const size = Number(sizeText);
+  if (!Number.isSafeInteger(size)) throw bad('tree size too large');
+  const root = new Uint8Array(Buffer.from(rootText, 'base64'));
+  // Buffer's base64 decoder is lenient; insist on the canonical encoding of exactly 32 bytes.
+  if (root.length !== HASH_SIZE || Buffer.from(root).toString('base64') !== rootText) throw bad('root hash is not canonical base64 of 32 bytes');
+  return { origin, size, root };
+}
+
+function corrupt(message: string, path?: string): LedgerError {
+  return new LedgerError('LEDGER_CORRUPT', message, {
+    ...(path === undefined ? {} : { path }),
+    hint: 'stored tiles do not match the checkpoint; nothing was changed — restore the named file from a backup or replica, then reopen',
+  });
+}
+
+/** Single-writer lock: a file holding `pid token`, created atomically with its content (write temp, link). */
+async function acquireLock(dir: string): Promise<() => Promise<void>> {
+  const lockPath = join(dir, LOCK_FILE);
+  const token = `${process.pid} ${randomUUID()}\n`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const temp = join(dir, `${LOCK_FILE}.${process.pid}.${randomUUID()}`);
+    try {
+      const fh = await open(temp, 'wx');
+      try {
+        await fh.write(token);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      try {
+        // link() fails with EEXIST when the lock exists, so readers never see a lock without content.
+        await link(temp, lockPath);
+        return async () => {
+          const now = await readFile(lockPath, 'utf8').catch(() => undefined);
+          if (now === token) await unlink(lockPath).catch(() => undefined);
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    } catch (err) {
+      throw new LedgerError('LEDGER_IO', `cannot create lock ${lockPath}: ${(err as Error).message}`, {
+        path: lockPath,
+        cause: err,
+        hint: 'check that the log directory exists and is writable',
+      });
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    const held = await readFile(lockPath, 'utf8').catch(() => undefined);
+    if (held === undefined) continue; // released meanwhile: try again
+    const pid = Number(/^([1-9][0-9]*) /.exec(held)?.[1] ?? NaN);
+    if (!Number.isSafeInteger(pid) || isAlive(pid)) {
+      throw new LedgerError('LEDGER_LOCKED', `log ${dir} is locked by ${Number.isSafeInteger(pid) ? `process ${pid}` : 'an unknown process'}`, {
+        path: lockPath,
+        hint: 'only one writer may append to a log: stop the other writer, or open the log read-only; delete LOCK only if no writer runs',
+      });
+    }
+    // Stale lock of a dead process. Move it aside (only one contender's rename of it succeeds) and
+    // check that what we moved is that stale lock, not a fresh one another contender just made.
+    const aside = join(dir, `${LOCK_FILE}.stale.${process.pid}.${randomUUID()}`);
+    try {
+      await rename(lockPath, aside);
+    } catch {
+      continue;
+    }
+    const moved = await readFile(aside, 'utf8').catch(() => undefined);
+    if (moved !== held) await link(aside, lockPath).catch(() => undefined); // put a live lock back
+    await unlink(aside).catch(() => undefined);
+  }
+  throw new LedgerError('LEDGER_LOCKED', `could not take the lock of log ${dir}`, {
+    path: lockPath,
+    hint: 'another writer keeps taking the lock; stop it and retry',
+  });
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A small LRU for immutable (full) tiles and bundles. */
+class Lru<V> {
+  readonly #map = new Map<string, V>();
+  constructor(readonly limit: number) {}
+  get(key: string): V | undefined {
+    const v = this.#map.get(key);
+    if (v !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: V): void {
+    this.#map.delete(key);
+    this.#map.set(key, v);
+    if (this.#map.size > this.limit) {
+      const oldest = this.#map.keys().next().value;
+      if (oldest !== undefined) this.#map.delete(oldest);
+    }
+  }
+}
+
+/**
+ * An open log. Create one with {@link createLog} / {@link openLog} (filesystem, locked) or
+ * {@link openLogStorage} (any storage; the caller guarantees a single writer).
+ */
+export class Log {
+  readonly #storage: TileStorage;
+  readonly #options: LogOptions;
+  readonly #release: (() => Promise<void>) | undefined;
+  #origin: string;
+  #size: number;
+  #root: Uint8Array;
+  #checkpoint: string;
+  #edge: Edge;
+  #bundleEdge: readonly Uint8Array[];
+  readonly #keys = new Map<string, number>();
+  readonly #tiles = new Lru<Uint8Array[]>(TILE_CACHE_SIZE);
+  readonly #bundles = new Lru<Uint8Array[]>(16);
+  readonly #queue: PendingAppend[] = [];
+  #draining: Promise<void> | undefined;
+  #failed: LedgerError | undefined;
+  #closed = false;
+
+  private constructor(
+    storage: TileStorage,
+    options: LogOptions,
+    release: (() => Promise<void>) | undefined,
+    checkpoint: string,
+    parsed: Checkpoint,
+  ) {
+    this.#storage = storage;
+    this.#options = options;
+    this.#release = release;
+    this.#origin = parsed.origin;
+    this.#size = parsed.size;
+    this.#root = parsed.root;
+    this.#checkpoint = checkpoint;
+    this.#edge = [];
+    this.#bundleEdge = [];
+  }
+
+  /** @internal Opens a log on a storage whose checkpoint exists. */
+  static async _open(storage: TileStorage, options: LogOptions, release?: () => Promise<void>): Promise<Log> {
+    const raw = await storage.read(CHECKPOINT_PATH);
+    if (raw === undefined) {
+      throw new LedgerError('LEDGER_NOT_FOUND', 'no checkpoint: this is not a log, or it was never created', {
+        path: CHECKPOINT_PATH,
+        hint: 'create the log first (trainguard log init)',
+      });
+    }
+    const text = Buffer.from(raw).toString('utf8');
+    if (options.verifyCheckpoint !== undefined) await options.verifyCheckpoint(text);
+    const parsed = parseStoredCheckpoint(text, CHECKPOINT_PATH);
+    if (options.origin !== undefined && options.origin !== parsed.origin) {
+      throw new LedgerError('LEDGER_BAD_INPUT', `log origin is ${JSON.stringify(parsed.origin)}, expected ${JSON.stringify(options.origin)}`, {
+        hint: 'open the log you meant, or drop the origin option',
+      });
+    }
+    const log = new Log(storage, options, release, text, parsed);
+    await log.#load(options.verify ?? 'quick');
+    return log;
+  }
+
+  /** @internal Writes the empty checkpoint of a new log. */
+  static async _create(storage: TileStorage, options: LogOptions): Promise<void> {
+    if ((await storage.read(CHECKPOINT_PATH)) !== undefined) {
+      throw new LedgerError('LEDGER_EXISTS', 'a log already exists here', {
+        path: CHECKPOINT_PATH,
+        hint: 'open it instead, or choose an empty directory',
+      });
+    }
+    const origin = options.origin;
+    if (origin === undefined) throw new LedgerError('LEDGER_BAD_INPUT', 'createLog needs an origin', { hint: 'pass { origin: "example.com/log1" }' });
+    checkOrigin(origin);
+    const note = await signBody(options, checkpointBody(origin, 0, EMPTY_ROOT));
+    await storage.write([{ name: CHECKPOINT_PATH, data: Buffer.from(note, 'utf8') }]);
+  }
+
+  /** Rebuilds the in-memory right edge from stored tiles and checks it against the checkpoint. */
+  async #load(mode: 'quick' | 'full'): Promise<void> {
+    const size = this.#size;
+    const edge: Uint8Array[][] = [];
+    for (let t = 0; levelCount(size, t) > 0; t++) {
+      const count = levelCount(size, t);
+      const width = count % TILE_WIDTH;
+      if (width === 0) {
+        edge.push([]);
+        continue;
+      }
+      const path = formatTilePath({ level: t, index: Math.floor(count / TILE_WIDTH), width });
+      edge.push(await this.#readStored(path, (b) => decodeHashTile(b, width, path)));
+    }
+    const bundleWidth = size % TILE_WIDTH;
+    let bundleEdge: Uint8Array[] = [];
+    if (bundleWidth > 0) {
+      const path = formatTilePath({ level: 'entries', index: Math.floor(size / TILE_WIDTH), width: bundleWidth });
+      bundleEdge = await this.#readStored(path, (b) => decodeEntryBundle(b, bundleWidth, path));
+      const leaves = edge[0] ?? [];
+      bundleEdge.forEach((e, i) => {
+        if (!equalBytes(leafHash(e), leaves[i] ?? EMPTY_ROOT)) throw corrupt(`${path}: entry ${i} does not match its leaf hash in tile/0`, path);
+      });
+    }
+    this.#edge = edge;
+    this.#bundleEdge = bundleEdge;
+    // Each non-empty edge tile above level 0 ends with the hash of the last full tile below it: check that link.
+    for (let t = 1; t < edge.length; t++) {
+      const below = levelCount(size, t - 1);
+      const fullBelow = Math.floor(below / TILE_WIDTH);
+      if (fullBelow === 0 || (edge[t] ?? []).length === 0) continue;
+      const tileHashes = await this.#fullTile(t - 1, fullBelow - 1);
+      const top = edge[t]?.[(fullBelow - 1) % TILE_WIDTH];
+      if (top === undefined || !equalBytes(foldPerfect(tileHashes), top)) {
+        throw corrupt(`tile level ${t - 1} tile ${fullBelow - 1} does not hash to its entry in level ${t}`, formatTilePath({ level: t - 1, index: fullBelow - 1, width: TILE_WIDTH }));
+      }
+    }
+    const root = await treeRoot(edgeReader(size, edge), size);
+    if (!equalBytes(root, this.#root)) {
+      throw corrupt(`the root recomputed from the tiles does not match the checkpoint at size ${size}`, CHECKPOINT_PATH);
+    }
+    if (mode === 'full') await this.verify();
+    if (this.#release !== undefined && this.#storage instanceof FileTileStorage) await this.#storage.clearTemp();
+    if (!this.#options.readOnly) await this.#loadKeys();
+  }
+
+  async #readStored<T>(path: string, decode: (b: Uint8Array) => T): Promise<T> {
+    const bytes = await this.#storage.read(path);
+    if (bytes === undefined) throw corrupt(`${path} is missing`, path);
+    return decode(bytes);
+  }
+
+  /** Loads idempotency keys; drops journal records beyond the checkpoint (an uncommitted batch) or torn at the end. */
+  async #loadKeys(): Promise<void> {
+    const raw = await this.#storage.read(KEYS_JOURNAL);
+    if (raw === undefined) return;
+    let at = 0;
+    let keep = 0;
+    let last = -1;
+    while (at < raw.length) {
+      const nl = raw.indexOf(10, at);
+      if (nl < 0) break; // torn final record
+      const line = Buffer.from(raw.subarray(at, nl)).toString('latin1');
+      const m = /^(0|[1-9][0-9]*) ([A-Za-z0-9+/]+={0,2})$/.exec(line);
+      const index = Number(m?.[1] ?? NaN);
+      if (m === null || !Number.isSafeInteger(index) || index <= last) {
+        throw corrupt(`${KEYS_JOURNAL}: malformed record at byte ${at}`, KEYS_JOURNAL);
+      }
+      if (index >= this.#size) break; // written by a batch whose checkpoint never landed
+      this.#keys.set(Buffer.from(m[2] ?? '', 'base64').toString('utf8'), index);
+      last = index;
+      at = nl + 1;
+      keep = at;
+    }
+    if (keep < raw.length) await this.#storage.truncate(KEYS_JOURNAL, keep);
+  }
+
+  get origin(): string {
+    return this.#origin;
+  }
+  /** Number of committed entries. */
+  get size(): number {
+    return this.#size;
+  }
+  /** Root hash of the committed tree. */
+  get root(): Uint8Array {
+    return this.#root.slice();
+  }
+  /** The stored checkpoint text. */
+  get checkpoint(): string {
+    return this.#checkpoint;
+  }
+
+  /**
+   * Appends entries; resolves once they and a checkpoint covering them are durable.
+   * Concurrent calls are merged into one batch (one tile write, one checkpoint).
+   * @example const { indices } = await log.append([bytes], { idempotencyKeys: ['event-42'] });
+   */
+  append(entries: readonly Uint8Array[], options: AppendOptions = {}): Promise<AppendResult> {
+    try {
+      this.#checkWritable();
+      for (const e of entries) checkEntrySize(e);
+      const keys = options.idempotencyKeys;
+      if (keys !== undefined) {
+        if (keys.length !== entries.length) {
+          throw new LedgerError('LEDGER_BAD_INPUT', `${keys.length} idempotency keys for ${entries.length} entries`, {
+            hint: 'pass one key per entry (undefined for entries without one)',
+          });
+        }
+        for (const k of keys) if (k !== undefined) checkKey(k);
+      }
+      const copies = entries.map((e) => e.slice()); // the caller may reuse its buffers
+      return new Promise<AppendResult>((resolve, reject) => {
+        this.#queue.push({ entries: copies, keys, resolve, reject });
+        this.#draining ??= this.#drain();
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #checkWritable(): void {
+    if (this.#closed) throw new LedgerError('LEDGER_CLOSED', 'the log is closed', { hint: 'open it again' });
+    if (this.#options.readOnly) throw new LedgerError('LEDGER_READ_ONLY', 'the log was opened read-only', { hint: 'open it without readOnly to append' });
+    if (this.#failed !== undefined) {
+      throw new LedgerError('LEDGER_IO', `an earlier write failed, so the log refuses more appends: ${this.#failed.message}`, {
+        cause: this.#failed,
+        hint: 'fix the cause, then close and reopen the log; acknowledged entries are safe',
+      });
+    }
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch: PendingAppend[] = [];
+      let n = 0;
+      while (this.#queue.length > 0 && (batch.length === 0 || n + (this.#queue[0]?.entries.length ?? 0) <= MAX_BATCH_ENTRIES)) {
+        const p = this.#queue.shift() as PendingAppend;
+        batch.push(p);
+        n += p.entries.length;
+      }
+      if (this.#failed !== undefined) {
+        for (const p of batch) p.reject(this.#failed);
+        continue;
+      }
+      try {
+        await this.#commit(batch);
+      } catch (err) {
+        // After a failed write the disk state beyond the checkpoint is unknown; refuse further
+        // appends until a reopen runs recovery.
+        this.#failed =
+          err instanceof LedgerError ? err : new LedgerError('LEDGER_IO', `append failed: ${(err as Error).message}`, { cause: err });
+        for (const p of batch) p.reject(this.#failed);
+      }
+    }
+    this.#draining = undefined;
+  }
+
+  async #commit(batch: readonly PendingAppend[]): Promise<void> {
+    const oldSize = this.#size;
+    const reader = this.hashReader();
+    const fresh: Uint8Array[] = [];
+    const freshLeaves: Uint8Array[] = [];
+    const freshKeys = new Map<string, number>();
+    const journal: string[] = [];
+    const accepted: { p: PendingAppend; indices: number[] }[] = [];
+
+    for (const p of batch) {
+      // Stage each request separately so a conflict rejects only that request.
+      const indices: number[] = [];
+      const stagedKeys = new Map<string, number>();
+      const staged: Uint8Array[] = [];
+      const stagedLeaves: Uint8Array[] = [];
+      const stagedJournal: string[] = [];
+      let conflict: LedgerError | undefined;
+      for (let i = 0; i < p.entries.length && conflict === undefined; i++) {
+        const entry = p.entries[i] as Uint8Array;
+        const leaf = leafHash(entry);
+        const key = p.keys?.[i];
+        if (key !== undefined) {
+          const seen = this.#keys.get(key) ?? freshKeys.get(key) ?? stagedKeys.get(key);
+          if (seen !== undefined) {
+            const pos = seen - oldSize;
+            const seenLeaf = pos < 0 ? await reader.hashAt(0, seen) : pos < fresh.length ? freshLeaves[pos] : stagedLeaves[pos - fresh.length];
+            if (seenLeaf === undefined || !equalBytes(seenLeaf, leaf)) {
+              conflict = new LedgerError('LEDGER_IDEMPOTENCY_CONFLICT', `idempotency key ${JSON.stringify(key)} was used for a different entry (index ${seen})`, {
+                hint: 'an idempotency key must always come with the same entry bytes; use a new key for new content',
+              });
+            }
+            indices.push(seen);
+            continue;
+          }
+        }
+        const index = oldSize + fresh.length + staged.length;
+        staged.push(entry);
+        stagedLeaves.push(leaf);
+        if (key !== undefined) {
+          stagedKeys.set(key, index);
+          stagedJournal.push(`${index} ${Buffer.from(key, 'utf8').toString('base64')}\n`);
+        }
+        indices.push(index);
+      }
+      if (conflict !== undefined) {
+        p.reject(conflict);
+        continue;
+      }
+      fresh.push(...staged);
+      freshLeaves.push(...stagedLeaves);
+      for (const [k, v] of stagedKeys) freshKeys.set(k, v);
+      journal.push(...stagedJournal);
+      accepted.push({ p, indices });
+    }
+
+    if (fresh.length === 0) {
+      const result = { size: this.#size, root: this.root, checkpoint: this.#checkpoint };
+      for (const { p, indices } of accepted) p.resolve({ ...result, indices });
+      return;
+    }
+
+    const newSize = oldSize + fresh.length;
+    const objects: StoredObject[] = [];
+    const completedTiles = new Map<string, Uint8Array[]>();
+    const newEdge = this.#extend(oldSize, freshLeaves, objects, completedTiles);
+    const newBundleEdge = this.#extendBundles(oldSize, fresh, objects);
+    const root = await treeRoot(edgeReader(newSize, newEdge), newSize);
+    const note = await signBody(this.#options, checkpointBody(this.#origin, newSize, root));
+
+    // Tiles, bundles and key records first, all fsynced; the checkpoint last, as the commit point.
+    await Promise.all([
+      this.#storage.write(objects),
+      journal.length > 0 ? this.#storage.append(KEYS_JOURNAL, Buffer.from(journal.join(''), 'latin1')) : undefined,
+    ]);
+    await this.#storage.write([{ name: CHECKPOINT_PATH, data: Buffer.from(note, 'utf8') }]);
+
+    this.#size = newSize;
+    this.#root = root;
+    this.#checkpoint = note;
+    this.#edge = newEdge;
+    this.#bundleEdge = newBundleEdge;
+    for (const [k, v] of freshKeys) this.#keys.set(k, v);
+    for (const [k, v] of completedTiles) this.#tiles.set(k, v);
+    for (const { p, indices } of accepted) p.resolve({ indices, size: newSize, root: root.slice(), checkpoint: note });
+  }
+
+  /** Adds leaf hashes to the tiles: queues every touched tile (all levels) and returns the new right edge. */
+  #extend(oldSize: number, leaves: readonly Uint8Array[], objects: StoredObject[], completedTiles: Map<string, Uint8Array[]>): Edge {
+    const edge: (readonly Uint8Array[])[] = this.#edge.slice();
+    let added: readonly Uint8Array[] = leaves;
+    for (let t = 0; added.length > 0; t++) {
+      const oldCount = levelCount(oldSize, t);
+      const startTile = Math.floor(oldCount / TILE_WIDTH);
+      const hashes = [...(edge[t] ?? []), ...added];
+      const completed: Uint8Array[] = [];
+      let rest: Uint8Array[] = [];
+      for (let i = 0; i < hashes.length; i += TILE_WIDTH) {
+        const tile = hashes.slice(i, i + TILE_WIDTH);
+        const index = startTile + i / TILE_WIDTH;
+        objects.push({ name: formatTilePath({ level: t, index, width: tile.length }), data: encodeHashTile(tile) });
+        if (tile.length === TILE_WIDTH) {
+          completed.push(foldPerfect(tile));
+          completedTiles.set(`${t}/${index}`, tile);
+        } else {
+          rest = tile;
+        }
+      }
+      edge[t] = rest;
+      added = completed;
+    }
+    return edge;
+  }
+
+  #extendBundles(oldSize: number, entries: readonly Uint8Array[], objects: StoredObject[]): readonly Uint8Array[] {
+    const all = [...this.#bundleEdge, ...entries];
+    const startBundle = Math.floor(oldSize / TILE_WIDTH);
+    let rest: Uint8Array[] = [];
+    for (let i = 0; i < all.length; i += TILE_WIDTH) {
+      const bundle = all.slice(i, i + TILE_WIDTH);
+      objects.push({
+        name: formatTilePath({ level: 'entries', index: startBundle + i / TILE_WIDTH, width: bundle.length }),
+        data: encodeEntryBundle(bundle),
+      });
+      if (bundle.length < TILE_WIDTH) rest = bundle;
+    }
+    return rest;
+  }
+
+  /** The hashes of full tile `index` at tile level `t` (cached; full tiles never change once committed). */
+  async #fullTile(t: number, index: number): Promise<Uint8Array[]> {
+    const key = `${t}/${index}`;
+    const hit = this.#tiles.get(key);
+    if (hit !== undefined) return hit;
+    const path = formatTilePath({ level: t, index, width: TILE_WIDTH });
+    const hashes = await this.#readStored(path, (b) => decodeHashTile(b, TILE_WIDTH, path));
+    this.#tiles.set(key, hashes);
+    return hashes;
+  }
+
+  /**
+   * A {@link HashReader} over the stored tiles of the committed tree: hashAt(level, index) reads
+   * the tile at level floor(level/8) and folds the remaining level%8 levels inside it.
+   */
+  hashReader(): HashReader {
+    const size = this.#size;
+    const edge = this.#edge;
+    return {
+      hashAt: async (level: number, index: number): Promise<Uint8Array> => {
+        const loc = locate(size, level, index);
+        const hashes = loc.tile === Math.floor(levelCount(size, loc.t) / TILE_WIDTH) ? (edge[loc.t] ?? []) : await this.#fullTile(loc.t, loc.tile);
+        return foldPerfect(hashes.slice(loc.offset, loc.offset + loc.span));
+      },
+    };
+  }
+
+  /** The entry at `index` (a copy). */
+  async readEntry(index: number): Promise<Uint8Array> {
+    this.#checkIndex(index, this.#size, 'index');
+    const bundle = Math.floor(index / TILE_WIDTH);
+    if (bundle === Math.floor(this.#size / TILE_WIDTH)) return (this.#bundleEdge[index % TILE_WIDTH] as Uint8Array).slice();
+    let entries = this.#bundles.get(String(bundle));
+    if (entries === undefined) {
+      const path = formatTilePath({ level: 'entries', index: bundle, width: TILE_WIDTH });
+      entries = await this.#readStored(path, (b) => decodeEntryBundle(b, TILE_WIDTH, path));
+      this.#bundles.set(String(bundle), entries);
+    }
+    return (entries[index % TILE_WIDTH] as Uint8Array).slice();
+  }
+
+  /** RFC 9162 inclusion proof of `index` in the tree of `size` (default: the current size). */
+  async inclusionProof(index: number, size: number = this.#size): Promise<Uint8Array[]> {
+    this.#checkSize(size);
+    this.#checkIndex(index, size, 'index');
+    return merkleInclusionProof(this.hashReader(), index, size);
+  }
+
+  /** RFC 9162 consistency proof from `oldSize` to `newSize` (default: the current size). */
+  async consistencyProof(oldSize: number, newSize: number = this.#size): Promise<Uint8Array[]> {
+    this.#checkSize(newSize);
+    this.#checkSize(oldSize);
+    if (oldSize > newSize) throw new LedgerError('LEDGER_BAD_INPUT', `old size ${oldSize} is larger than new size ${newSize}`);
+    return merkleConsistencyProof(this.hashReader(), oldSize, newSize);
+  }
+
+  /** Root of the tree of the first `size` entries (size ≤ current size). */
+  async rootAt(size: number): Promise<Uint8Array> {
+    this.#checkSize(size);
+    return size === this.#size ? this.root : treeRoot(this.hashReader(), size);
+  }
+
+  /**
+   * Full verification: every full tile hashes to its entry one level up, every bundle matches
+   * its leaf hashes, and the root matches the checkpoint. O(size); throws LEDGER_CORRUPT.
+   */
+  async verify(): Promise<void> {
+    const size = this.#size;
+    const reader = this.hashReader();
+    for (let t = 0; levelCount(size, t) >= TILE_WIDTH; t++) {
+      const full = Math.floor(levelCount(size, t) / TILE_WIDTH);
+      for (let n = 0; n < full; n++) {
+        const hashes = await this.#fullTile(t, n);
+        const above = await reader.hashAt((t + 1) * TILE_HEIGHT, n);
+        if (!equalBytes(foldPerfect(hashes), above)) {
+          throw corrupt(`tile level ${t} tile ${n} does not hash to its entry in level ${t + 1}`, formatTilePath({ level: t, index: n, width: TILE_WIDTH }));
+        }
+      }
+    }
+    const fullBundles = Math.floor(size / TILE_WIDTH);
+    for (let n = 0; n < fullBundles; n++) {
+      const path = formatTilePath({ level: 'entries', index: n, width: TILE_WIDTH });
+      const entries = await this.#readStored(path, (b) => decodeEntryBundle(b, TILE_WIDTH, path));
+      const leaves = await this.#fullTile(0, n);
+      entries.forEach((e, i) => {
+        if (!equalBytes(leafHash(e), leaves[i] as Uint8Array)) throw corrupt(`${path}: entry ${i} does not match its leaf hash in tile/0`, path);
+      });
+    }
+    const root = await treeRoot(reader, size);
+    if (!equalBytes(root, this.#root)) throw corrupt(`root recomputed from the tiles does not match the checkpoint at size ${size}`, CHECKPOINT_PATH);
+  }
+
+  /** Waits for queued appends, then releases the lock. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    while (this.#draining !== undefined) await this.#draining;
+    this.#closed = true;
+    if (this.#release !== undefined) await this.#release();
+  }
+
+  #checkSize(size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.#size) {
+      throw new LedgerError('LEDGER_BAD_INPUT', `tree size ${size} is not between 0 and the log size ${this.#size}`, {
+        hint: 'ask for a size the log has reached',
+      });
+    }
+  }
+
+  #checkIndex(index: number, size: number, what: string): void {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
+      throw new LedgerError('LEDGER_BAD_INPUT', `${what} ${index} is outside a tree of size ${size}`, {
+        hint: 'indices start at 0 and must be below the tree size',
+      });
+    }
+  }
+}
+
+function checkKey(key: string): void {
+  const bytes = typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : 0;
+  if (bytes === 0 || bytes > MAX_KEY_BYTES || key.includes('\uFFFD')) {
+    throw new LedgerError('LEDGER_BAD_INPUT', `idempotency keys must be 1–${MAX_KEY_BYTES} bytes of valid UTF-8`, {
+      hint: 'use a short stable id such as the event id',
+    });
+  }
+}
+
+async function signBody(options: LogOptions, body: string): Promise<string> {
+  if (options.signCheckpoint === undefined) return body;
+  const note = await options.signCheckpoint(body);
+  if (!note.startsWith(body)) {
+    throw new LedgerError('LEDGER_BAD_INPUT', 'signCheckpoint must return the body followed by signature lines', {
+      hint: 'return the signed note whose text is exactly the body it was given',
+    });
+  }
+  return note;
+}
+
+/** Where the perfect subtree (level, index) lives: tile level t, tile number, offset and span inside it. */
+function locate(size: number, level: number, index: number): { t: number; tile: number; offset: number; span: number } {
+  if (!Number.isInteger(level) || level < 0 || !Number.isSafeInteger(index) || index < 0) {
+    throw new LedgerError('LEDGER_BAD_INPUT', `bad subtree (${level}, ${index})`);
+  }
+  const t = Math.floor(level / TILE_HEIGHT);
+  const span = 2 ** (level % TILE_HEIGHT);
+  const start = index * span;
+  if (start + span > levelCount(size, t)) {
+    throw new LedgerError('LEDGER_BAD_INPUT', `subtree (${level}, ${index}) is not complete in a tree of size ${size}`);
+  }
+  return { t, tile: Math.floor(start / TILE_WIDTH), offset: start % TILE_WIDTH, span };
+}
+
+/** A reader over the right edge only: enough for the root, which needs no full tile. */
+function edgeReader(size: number, edge: Edge): HashReader {
+  return {
+    hashAt(level: number, index: number): Uint8Array {
+      const loc = locate(size, level, index);
+      if (loc.tile !== Math.floor(levelCount(size, loc.t) / TILE_WIDTH)) {
+        throw new LedgerError('LEDGER_BAD_INPUT', `subtree (${level}, ${index}) is not on the right edge`);
+      }
+      return foldPerfect((edge[loc.t] ?? []).slice(loc.offset, loc.offset + loc.span));
+    },
+  };
+}
+
+/** Creates a new, empty log in `dir` (made if missing) and returns it open for appending. */
+export async function createLog(dir: string, options: LogOptions & { readonly origin: string }): Promise<Log> {
+  await mkdir(dir, { recursive: true });
+  const release = await acquireLock(dir);
+  try {
+    const storage = new FileTileStorage(dir, { fsync: options.fsync ?? true });
+    await Log._create(storage, options);
+    return await Log._open(storage, options, release);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/** Opens the log in `dir`: takes the writer lock (unless readOnly), recovers from a crash, verifies the tiles. */
+export async function openLog(dir: string, options: LogOptions = {}): Promise<Log> {
+  const found = await stat(dir).catch(() => undefined);
+  if (found === undefined || !found.isDirectory()) {
+    throw new LedgerError('LEDGER_NOT_FOUND', `no log directory at ${dir}`, { path: dir, hint: 'create the log first (trainguard log init)' });
+  }
+  const storage = new FileTileStorage(dir, { fsync: options.fsync ?? true });
+  if (options.readOnly) return Log._open(storage, options);
+  const release = await acquireLock(dir);
+  try {
+    return await Log._open(storage, options, release);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/** Opens a log on any storage; the caller guarantees there is a single writer. Creates it when `create` is set. */
+export async function openLogStorage(storage: TileStorage, options: LogOptions & { readonly create?: boolean }): Promise<Log> {
+  if (options.create) await Log._create(storage, options);
+  return Log._open(storage, options, async () => undefined);
+}
