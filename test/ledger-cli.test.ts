@@ -131,3 +131,48 @@ test('snapshot create → verify; a flipped byte in the data, manifest, envelope
   flip('snap-mail/receipt.tlog-proof', /\n\nexample\.com\/snap\n\d+\n[A-Za-z0-9+/]{10}/, /LEDGER_(BAD_SIGNATURE|UNVERIFIED|BAD_CHECKPOINT|BAD_NOTE)/);
   ok(cli(['verify', 'snap-mail', '--vkey', 'snap.vkey', '--data', 'data.csv']));
 });
+
+test('a witness cosigns a receipt; a policy with a quorum accepts it only then', () => {
+  ok(cli(['key', 'generate', 'example.com/wlog', '--out', 'wlog']));
+  ok(cli(['key', 'generate', 'witness.example/w1', '--out', 'w1']));
+  ok(cli(['log', 'init', 'wl', '--key', 'wlog.key']));
+  ok(cli(['log', 'append', 'wl', '--key', 'wlog.key'], JSON.stringify({ kind: 'source', body: { n: 1 } })));
+  ok(cli(['log', 'prove', 'wl', '--index', '0', '-o', 'w.tlog-proof']));
+  const logVkey = readFileSync(join(dir, 'wlog.vkey'), 'utf8').trim();
+  const shown = cli(['key', 'show', 'w1.vkey']);
+  ok(shown);
+  const witnessVkey = /^witness vkey (\S+)$/m.exec(shown.stdout)?.[1] ?? '';
+  writeFileSync(join(dir, 'policy'), `# one log, one witness\nlog ${logVkey}\nwitness W1 ${witnessVkey}\nquorum W1\n`);
+  const before = cli(['log', 'verify', 'w.tlog-proof', '--policy', 'policy']);
+  assert.equal(before.code, 2);
+  assert.match(before.stderr, /LEDGER_UNVERIFIED.*quorum/);
+  ok(cli(['log', 'cosign', 'w.tlog-proof', '--key', 'w1.key', '--log-vkey', 'wlog.vkey']));
+  const after = cli(['log', 'verify', 'w.tlog-proof', '--policy', 'policy']);
+  ok(after);
+  assert.match(after.stdout, /OK entry 0 of example\.com\/wlog/);
+  // A witness refuses to cosign what the log did not sign.
+  const forged = cli(['log', 'cosign', 'w.tlog-proof', '--key', 'w1.key', '--log-vkey', 'w1.vkey', '-o', 'x']);
+  assert.equal(forged.code, 2);
+});
+
+test('serve-tiles serves the checkpoint and tiles read-only, and nothing else', async () => {
+  const { serveTiles } = await import('../src/app/index.ts');
+  const server = await serveTiles(join(dir, 'ledger'), { port: 0, host: '127.0.0.1' });
+  try {
+    const cp = await fetch(`${server.url}checkpoint`);
+    assert.equal(cp.status, 200);
+    assert.equal(await cp.text(), readFileSync(join(dir, 'ledger', 'checkpoint'), 'utf8'));
+    const tile = await fetch(`${server.url}tile/0/000.p/3`);
+    assert.equal(tile.status, 200);
+    assert.equal((await tile.arrayBuffer()).byteLength, 3 * 32);
+    assert.match(tile.headers.get('cache-control') ?? '', /immutable/);
+    const bundle = await fetch(`${server.url}tile/entries/000.p/3`);
+    assert.equal(bundle.status, 200);
+    for (const path of ['LOCK', '%2e%2e/%2e%2e/etc/passwd', 'tile/0/000.p/300', 'tile/0/001']) {
+      assert.equal((await fetch(`${server.url}${path}`)).status, 404, path);
+    }
+    assert.equal((await fetch(`${server.url}checkpoint`, { method: 'POST' })).status, 405);
+  } finally {
+    await server.close();
+  }
+});

@@ -13,7 +13,7 @@ export type { DetectionQuality } from '../redteam/index.ts';
 export { injectFile, evaluateRedteam, type InjectFileOptions, type InjectFileResult } from './redteam.ts';
 export { createBaselineFile, loadBaseline, validateBaseline } from './baseline.ts';
 export type { Baseline } from '../detectors/index.ts';
-export { generateKeyFiles, showKey, initLog, appendEntries, latestCheckpoint, proveEntry, consistencyBetween, verifyReceiptFile, encodeEntry, MAX_ENTRY_BYTES } from './ledger.ts';
+export { cosignFile, serveTiles, generateKeyFiles, showKey, initLog, appendEntries, latestCheckpoint, proveEntry, consistencyBetween, verifyReceiptFile, encodeEntry, MAX_ENTRY_BYTES } from './ledger.ts';
 export type { EntryInput, VerifiedReceipt } from './ledger.ts';
 export { createSnapshot, verifySnapshot, SNAPSHOT_PREDICATE_TYPE } from './snapshot.ts';
 export type { SnapshotOptions, SnapshotPredicate, SnapshotVerification } from './snapshot.ts';

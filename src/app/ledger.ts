@@ -7,14 +7,21 @@ import { existsSync } from 'node:fs';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { canonicalJson } from '../core/index.ts';
 import {
+  CHECKPOINT_PATH,
   LedgerError,
+  parseTilePath,
   createLog,
   createNoteVerifier,
   encodeReceipt,
   generateKey,
   leafHash,
+  cosignCheckpoint,
   openCheckpoint,
   openLog,
+  parsePolicy,
+  verifyCheckpointWithPolicy,
+  formatVerifierKey,
+  SIG_TYPE_COSIGNATURE_V1,
   parseReceipt,
   parseSignerKey,
   parseVerifierKey,
@@ -43,14 +50,13 @@ export async function generateKeyFiles(name: string, prefix: string): Promise<{ 
 }
 
 /** `trainguard key show`: the public half (vkey) and key id of a private or public key file. */
-export async function showKey(path: string): Promise<{ name: string; keyId: string; vkey: string; private: boolean }> {
+export async function showKey(path: string): Promise<{ name: string; keyId: string; vkey: string; witnessVkey: string; private: boolean }> {
   const text = (await readKeyFile(path)).trim();
-  if (text.startsWith('PRIVATE+KEY+')) {
-    const signer = parseSignerKey(text);
-    return { name: signer.name, keyId: signer.keyId, vkey: signer.vkey, private: true };
-  }
-  const v = parseVerifierKey(text);
-  return { name: v.name, keyId: v.keyId, vkey: text, private: false };
+  const isPrivate = text.startsWith('PRIVATE+KEY+');
+  const v = isPrivate ? parseVerifierKey(parseSignerKey(text).vkey) : parseVerifierKey(text);
+  // The same Ed25519 key as a tlog-cosignature/v1 witness key (type 0x04, its own key id), for policies.
+  const witnessVkey = formatVerifierKey({ name: v.name, type: SIG_TYPE_COSIGNATURE_V1, publicKey: v.publicKey });
+  return { name: v.name, keyId: v.keyId, vkey: formatVerifierKey(v), witnessVkey, private: isPrivate };
 }
 
 async function readKeyFile(path: string): Promise<string> {
@@ -161,16 +167,45 @@ export interface VerifiedReceipt {
  * newest checkpoint it accepted and moves forward only with a consistency proof (read from `logDir`):
  * a different root at the same size, or a failed proof, is a fork, reported with both signed checkpoints.
  */
-export async function verifyReceiptFile(receiptText: string, vkeyText: string, options: { statePath?: string; logDir?: string } = {}): Promise<VerifiedReceipt> {
+export async function verifyReceiptFile(receiptText: string, trustText: string, options: { statePath?: string; logDir?: string; policy?: boolean } = {}): Promise<VerifiedReceipt> {
   const receipt = parseReceipt(receiptText);
-  const verifier = createNoteVerifier(vkeyText.trim());
-  const { checkpoint } = openCheckpoint(receipt.checkpoint, verifier);
+  const open = trustedOpener(trustText, options.policy === true);
+  const checkpoint = open(receipt.checkpoint);
   if (receipt.extra === null) throw new LedgerError('LEDGER_BAD_RECEIPT', 'the receipt carries no entry (no extra line)', { hint: 'write receipts with `trainguard log prove`' });
   verifyInclusion(leafHash(receipt.extra), receipt.index, checkpoint.size, receipt.proof, checkpoint.rootHash);
   const entry = decodeEntry(receipt.extra);
   let state: VerifiedReceipt['state'] = 'none';
-  if (options.statePath !== undefined) state = await advanceState(options.statePath, receipt.checkpoint, checkpoint, verifier, options.logDir);
+  if (options.statePath !== undefined) state = await advanceState(options.statePath, receipt.checkpoint, checkpoint, open, options.logDir);
   return { origin: checkpoint.origin, index: receipt.index, size: checkpoint.size, entry, state };
+}
+
+type CheckpointOpener = (note: string) => { origin: string; size: number; rootHash: Uint8Array };
+
+/**
+ * What a verifier trusts: the log's vkey alone, or a C2SP tlog-policy (log keys, witness keys and
+ * a quorum of cosignatures a checkpoint must carry).
+ */
+function trustedOpener(trustText: string, isPolicy: boolean): CheckpointOpener {
+  if (isPolicy) {
+    const policy = parsePolicy(trustText);
+    return (note) => verifyCheckpointWithPolicy(note, policy).checkpoint;
+  }
+  const verifier = createNoteVerifier(trustText.trim());
+  return (note) => openCheckpoint(note, verifier).checkpoint;
+}
+
+/**
+ * `trainguard log cosign`: a witness adds its tlog-cosignature to the checkpoint of a receipt (or
+ * of a bare checkpoint file), after checking the log's signature.
+ */
+export async function cosignFile(text: string, witnessKeyPath: string, logVkeyText: string, timestamp = Math.floor(Date.now() / 1000)): Promise<string> {
+  const witness = await signerFrom(witnessKeyPath);
+  const log = createNoteVerifier(logVkeyText.trim());
+  if (text.startsWith('c2sp.org/tlog-proof@v1\n')) {
+    const r = parseReceipt(text);
+    return encodeReceipt({ ...r, checkpoint: cosignCheckpoint(r.checkpoint, { log, witness, timestamp }) });
+  }
+  return cosignCheckpoint(text, { log, witness, timestamp });
 }
 
 function decodeEntry(bytes: Uint8Array): VerifiedReceipt['entry'] {
@@ -188,7 +223,7 @@ async function advanceState(
   statePath: string,
   note: string,
   checkpoint: { origin: string; size: number; rootHash: Uint8Array },
-  verifier: ReturnType<typeof createNoteVerifier>,
+  open: CheckpointOpener,
   logDir: string | undefined,
 ): Promise<VerifiedReceipt['state']> {
   let remembered: string | null = null;
@@ -206,7 +241,7 @@ async function advanceState(
     await save();
     return 'new';
   }
-  const old = openCheckpoint(remembered, verifier).checkpoint;
+  const old = open(remembered);
   if (old.origin !== checkpoint.origin) throw new LedgerError('LEDGER_BAD_CHECKPOINT', `state file holds log ${JSON.stringify(old.origin)}, the receipt is from ${JSON.stringify(checkpoint.origin)}`, { hint: 'use one state file per log' });
   const fork = (why: string): LedgerError =>
     new LedgerError('LEDGER_FORK', `the log forked: ${why}`, { hint: `evidence — remembered checkpoint:\n${remembered}\nreceipt checkpoint:\n${note}` });
@@ -231,4 +266,48 @@ async function advanceState(
     return 'advanced';
   }
   return 'older';
+}
+
+/**
+ * `trainguard log serve-tiles`: the log directory over HTTP, read-only, as tlog-tiles specifies:
+ * `GET /checkpoint` (no caching) and `GET /tile/...` (immutable). Only paths that parse as tile paths
+ * are served, so nothing else in the directory (lock, keys, temp files) is reachable.
+ */
+export async function serveTiles(dir: string, options: { port: number; host: string }): Promise<{ url: string; close: () => Promise<void>; closed: Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const { join } = await import('node:path');
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/').replace(/^\/+/, '');
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      let cache = 'public, max-age=31536000, immutable';
+      if (path === CHECKPOINT_PATH) cache = 'no-cache';
+      else {
+        try {
+          parseTilePath(path);
+        } catch {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not a tlog-tiles path\n');
+          return;
+        }
+      }
+      try {
+        const body = await readFile(join(dir, path));
+        res.writeHead(200, { 'content-type': path === CHECKPOINT_PATH ? 'text/plain; charset=utf-8' : 'application/octet-stream', 'cache-control': cache, 'content-length': body.length });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      } catch {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new LedgerError('LEDGER_BAD_INPUT', `cannot listen on ${options.host}:${options.port}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { hint: 'choose another --port' })));
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  return { url: `http://${options.host}:${port}/`, close: () => new Promise<void>((resolve) => server.close(() => resolve())), closed };
 }

@@ -99,7 +99,7 @@ export interface SnapshotVerification {
  * LEDGER_UNVERIFIED / LEDGER_FORK (log), LEDGER_SNAPSHOT_MISMATCH (a file, sample list or
  * commitment that does not match what was signed and logged).
  */
-export async function verifySnapshot(dir: string, vkeyText: string, options: { dataPath?: string; statePath?: string; logDir?: string } = {}): Promise<SnapshotVerification> {
+export async function verifySnapshot(dir: string, vkeyText: string, options: { dataPath?: string; statePath?: string; logDir?: string; policyText?: string } = {}): Promise<SnapshotVerification> {
   const read = async (name: string): Promise<Buffer> => {
     try {
       return await readFile(join(dir, name));
@@ -111,7 +111,8 @@ export async function verifySnapshot(dir: string, vkeyText: string, options: { d
   const { statement } = verifyStatement(envelopeBytes, [createDsseVerifier(vkeyText.trim())]);
   if (statement.predicateType !== SNAPSHOT_PREDICATE_TYPE) throw mismatch(`the statement's predicate type is ${statement.predicateType}`);
   const p = statement.predicate as SnapshotPredicate;
-  const receipt = await verifyReceiptFile((await read(FILES.receipt)).toString('utf8'), vkeyText, {
+  const receipt = await verifyReceiptFile((await read(FILES.receipt)).toString('utf8'), options.policyText ?? vkeyText, {
+    policy: options.policyText !== undefined,
     ...(options.statePath === undefined ? {} : { statePath: options.statePath }),
     ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
   });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
-import { appendEntries, consistencyBetween, createSnapshot, generateKeyFiles, initLog, latestCheckpoint, proveEntry, showKey, verifyReceiptFile, verifySnapshot, type EntryInput } from '../app/index.ts';
+import { appendEntries, consistencyBetween, cosignFile, createSnapshot, serveTiles, generateKeyFiles, initLog, latestCheckpoint, proveEntry, showKey, verifyReceiptFile, verifySnapshot, type EntryInput } from '../app/index.ts';
 import { stat } from 'node:fs/promises';
 import { CliError } from './errors.ts';
 import { EXIT } from './exit.ts';
@@ -23,7 +23,7 @@ export function registerLedger(program: Command, setExit: (code: number) => void
     .description('print the public key (vkey) and key id of a key file')
     .action(async (file: string) => {
       const k = await showKey(file);
-      process.stdout.write(`${k.vkey}\nname ${k.name}\nkey id ${k.keyId}\n`);
+      process.stdout.write(`${k.vkey}\nname ${k.name}\nkey id ${k.keyId}\nwitness vkey ${k.witnessVkey}\n`);
       setExit(EXIT.ok);
     });
 
@@ -68,6 +68,28 @@ export function registerLedger(program: Command, setExit: (code: number) => void
       setExit(EXIT.ok);
     });
   log
+    .command('cosign <file>')
+    .description('as a witness: add a tlog-cosignature to the checkpoint of a receipt or checkpoint file, after checking the log signature')
+    .requiredOption('--key <file>', "the witness's private key")
+    .requiredOption('--log-vkey <file>', "the log's public key")
+    .option('-o, --out <file>', 'write here (default: replace the file)')
+    .action(async (file: string, flags: { key: string; logVkey: string; out?: string }) => {
+      const [text, vkey] = await Promise.all([readFile(file, 'utf8'), readFile(flags.logVkey, 'utf8')]);
+      await writeFile(flags.out ?? file, await cosignFile(text, flags.key, vkey));
+      setExit(EXIT.ok);
+    });
+  log
+    .command('serve-tiles <dir>')
+    .description('serve the log read-only over HTTP as C2SP tlog-tiles (checkpoint, tile/…, tile/entries/…)')
+    .option('--port <n>', 'TCP port (0 = any free one)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .action(async (dir: string, flags: { port: string; host: string }) => {
+      const server = await serveTiles(dir, { port: integer('port', flags.port), host: flags.host });
+      process.stderr.write(`serving ${dir} at ${server.url} (Ctrl-C to stop)\n`);
+      await server.closed;
+      setExit(EXIT.ok);
+    });
+  log
     .command('consistency <dir>')
     .description('print the consistency proof between two tree sizes (base64, one hash per line)')
     .requiredOption('--from <size>', 'the older tree size')
@@ -80,13 +102,16 @@ export function registerLedger(program: Command, setExit: (code: number) => void
     });
   log
     .command('verify <receipt>')
-    .description('verify a receipt offline: the log signature and the entry’s inclusion; with --state, that the log only ever grew')
-    .requiredOption('--vkey <file>', "the log's public key")
+    .description('verify a receipt offline: the log signature (and with --policy the witness quorum) and the entry’s inclusion; with --state, that the log only ever grew')
+    .option('--vkey <file>', "the log's public key")
+    .option('--policy <file>', 'a C2SP tlog-policy file (log and witness keys, quorum) instead of --vkey')
     .option('--state <file>', 'remember the newest accepted checkpoint here and demand consistency to move on')
     .option('--log <dir>', 'where to read a consistency proof from when the receipt’s checkpoint differs from the remembered one')
-    .action(async (receiptPath: string, flags: { vkey: string; state?: string; log?: string }) => {
-      const [receipt, vkey] = await Promise.all([readFile(receiptPath, 'utf8'), readFile(flags.vkey, 'utf8')]);
-      const r = await verifyReceiptFile(receipt, vkey, { ...(flags.state === undefined ? {} : { statePath: flags.state }), ...(flags.log === undefined ? {} : { logDir: flags.log }) });
+    .action(async (receiptPath: string, flags: { vkey?: string; policy?: string; state?: string; log?: string }) => {
+      const trust = flags.policy ?? flags.vkey;
+      if (trust === undefined) throw new CliError('CLI_BAD_FLAG', 'give --vkey or --policy', { hint: 'the log’s public key (`trainguard key show`) or a tlog-policy file' });
+      const [receipt, trustText] = await Promise.all([readFile(receiptPath, 'utf8'), readFile(trust, 'utf8')]);
+      const r = await verifyReceiptFile(receipt, trustText, { policy: flags.policy !== undefined, ...(flags.state === undefined ? {} : { statePath: flags.state }), ...(flags.log === undefined ? {} : { logDir: flags.log }) });
       process.stdout.write(`OK entry ${r.index} of ${r.origin} (tree size ${r.size})${r.entry === null ? '' : `: ${r.entry.kind}`}; state ${r.state}\n`);
       setExit(EXIT.ok);
     });
@@ -120,17 +145,19 @@ export function registerSnapshot(program: Command, setExit: (code: number) => vo
     .command('verify <target>')
     .description('offline verification of a snapshot directory (signature, log inclusion, sample root, and with --data every file and sample) or of a receipt')
     .requiredOption('--vkey <file>', "the signer's and log's public key")
+    .option('--policy <file>', 'also require the log checkpoint to meet this tlog-policy (witness quorum)')
     .option('--data <path>', 'the data the snapshot is of: check every file’s bytes and sample id')
     .option('--state <file>', 'remember the newest accepted checkpoint and demand consistency to move on')
     .option('--log <dir>', 'where to read a consistency proof from')
-    .action(async (target: string, flags: { vkey: string; data?: string; state?: string; log?: string }) => {
+    .action(async (target: string, flags: { vkey: string; policy?: string; data?: string; state?: string; log?: string }) => {
       const vkey = await readFile(flags.vkey, 'utf8');
+      const policyText = flags.policy === undefined ? undefined : await readFile(flags.policy, 'utf8');
       const common = { ...(flags.state === undefined ? {} : { statePath: flags.state }), ...(flags.log === undefined ? {} : { logDir: flags.log }) };
       if ((await stat(target)).isDirectory()) {
-        const r = await verifySnapshot(target, vkey, { ...common, ...(flags.data === undefined ? {} : { dataPath: flags.data }) });
+        const r = await verifySnapshot(target, vkey, { ...common, ...(flags.data === undefined ? {} : { dataPath: flags.data }), ...(policyText === undefined ? {} : { policyText }) });
         process.stdout.write(`OK snapshot of ${r.dataset}: ${r.sampleCount} samples, ${r.files} files${r.dataChecked ? ' (data checked)' : ' (data not checked: pass --data)'}; log entry ${r.receipt.index} of ${r.receipt.origin}; state ${r.receipt.state}\n`);
       } else {
-        const r = await verifyReceiptFile(await readFile(target, 'utf8'), vkey, common);
+        const r = await verifyReceiptFile(await readFile(target, 'utf8'), policyText ?? vkey, { ...common, policy: policyText !== undefined });
         process.stdout.write(`OK entry ${r.index} of ${r.origin} (tree size ${r.size})${r.entry === null ? '' : `: ${r.entry.kind}`}; state ${r.state}\n`);
       }
       setExit(EXIT.ok);
