@@ -8,8 +8,11 @@ import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { canonicalJson } from '../core/index.ts';
 import {
   CHECKPOINT_PATH,
+  FileTileStorage,
   LedgerError,
   parseTilePath,
+  readTileBytes,
+  type TileRef,
   createLog,
   createNoteVerifier,
   encodeReceipt,
@@ -276,6 +279,7 @@ async function advanceState(
 export async function serveTiles(dir: string, options: { port: number; host: string }): Promise<{ url: string; close: () => Promise<void>; closed: Promise<void> }> {
   const { createServer } = await import('node:http');
   const { join } = await import('node:path');
+  const storage = new FileTileStorage(dir);
   const server = createServer((req, res) => {
     void (async () => {
       const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/').replace(/^\/+/, '');
@@ -284,17 +288,21 @@ export async function serveTiles(dir: string, options: { port: number; host: str
         return;
       }
       let cache = 'public, max-age=31536000, immutable';
+      let ref: TileRef | null = null;
       if (path === CHECKPOINT_PATH) cache = 'no-cache';
       else {
         try {
-          parseTilePath(path);
+          ref = parseTilePath(path);
         } catch {
           res.writeHead(404, { 'content-type': 'text/plain' }).end('not a tlog-tiles path\n');
           return;
         }
       }
       try {
-        const body = await readFile(join(dir, path));
+        // A partial tile that has since filled up is served from the full tile's prefix.
+        const bytes = ref === null ? await readFile(join(dir, path)) : await readTileBytes(storage, ref);
+        if (bytes === undefined) throw new Error('missing');
+        const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         res.writeHead(200, { 'content-type': path === CHECKPOINT_PATH ? 'text/plain; charset=utf-8' : 'application/octet-stream', 'cache-control': cache, 'content-length': body.length });
         res.end(req.method === 'HEAD' ? undefined : body);
       } catch {

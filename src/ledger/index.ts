@@ -30,6 +30,7 @@ export {
   decodeEntryBundle,
   FileTileStorage,
   MemoryTileStorage,
+  readTileBytes,
 } from './tiles.ts';
 export type { TileRef, TileStorage, StoredObject, FileTileStorageOptions } from './tiles.ts';
 export { Log, createLog, openLog, openLogStorage, checkpointBody } from './log.ts';

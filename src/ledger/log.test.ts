@@ -98,11 +98,31 @@ test('partial tiles grow into full ones, at every level (C2SP tlog-tiles layout)
   assert.ok(storage.objects.has('tile/0/000.p/255'));
   assert.ok(storage.objects.has('tile/entries/000.p/255'));
   assert.ok(!storage.objects.has('tile/0/000'));
-  await log.append([entry(255)]);
+  await log.append([entry(255), entry(256)]);
   assert.equal(storage.objects.get('tile/0/000')?.length, 256 * 32);
   assert.ok(storage.objects.has('tile/entries/000'));
   assert.ok(storage.objects.has('tile/1/000.p/1')); // spec example for a tree of 256
-  assert.ok(storage.objects.has('tile/0/000.p/255'), 'partial tiles for older tree sizes stay readable');
+  assert.ok(storage.objects.has('tile/0/001.p/1'));
+  // Partials of a now-full tile are garbage: the full tile's prefix holds the same hashes.
+  assert.ok(!storage.objects.has('tile/0/000.p/255'));
+  assert.ok(!storage.objects.has('tile/entries/000.p/255'));
+});
+
+test('a reader holding an older checkpoint falls back to the full tile when its partial was collected', async () => {
+  const dir = tempDir();
+  const log = await createLog(dir, { origin: ORIGIN });
+  await log.append(Array.from({ length: 255 }, (_, i) => entry(i)));
+  const old = { checkpoint: log.checkpoint, root: log.root };
+  await log.append(Array.from({ length: 20 }, (_, i) => entry(255 + i)));
+  await log.close();
+  assert.equal(existsSync(join(dir, 'tile', '0', '000.p', '255')), false);
+  // As if a reader read the checkpoint just before the writer committed and collected the partial.
+  writeFileSync(join(dir, 'checkpoint'), old.checkpoint);
+  const reader = await openLog(dir, { readOnly: true, verify: 'full' });
+  assert.equal(reader.size, 255);
+  assert.deepEqual(reader.root, old.root);
+  assert.deepEqual(await reader.readEntry(254), entry(254));
+  verifyInclusion(leafHash(entry(7)), 7, 255, await reader.inclusionProof(7), old.root);
 });
 
 test('tree of 70,000 entries has the tiles of the C2SP example (vectors: tlog_tiles)', async () => {
@@ -311,6 +331,9 @@ class FlakyStorage implements TileStorage {
   }
   async truncate(name: string, length: number): Promise<void> {
     return this.inner.truncate(name, length);
+  }
+  async removePrefix(prefix: string): Promise<void> {
+    return this.inner.removePrefix(prefix);
   }
 }
 

@@ -32,6 +32,7 @@ import {
   encodeEntryBundle,
   encodeHashTile,
   formatTilePath,
+  readTileBytes,
 } from './tiles.ts';
 import type { StoredObject, TileStorage } from './tiles.ts';
 
@@ -137,6 +138,7 @@ function parseStoredCheckpoint(text: string, where: string): Checkpoint {
       path: where,
       hint: 'the checkpoint file is damaged; restore it from a backup or a witness-held copy',
     });
+  if (text.includes('\uFFFD')) throw bad('not valid UTF-8');
   const lines = text.split('\n');
   if (lines.length < 4) throw bad('fewer than three lines');
   const [origin = '', sizeText = '', rootText = ''] = lines;
@@ -257,7 +259,7 @@ export class Log {
   readonly #storage: TileStorage;
   readonly #options: LogOptions;
   readonly #release: (() => Promise<void>) | undefined;
-  #origin: string;
+  readonly #origin: string;
   #size: number;
   #root: Uint8Array;
   #checkpoint: string;
@@ -337,14 +339,13 @@ export class Log {
         edge.push([]);
         continue;
       }
-      const path = formatTilePath({ level: t, index: Math.floor(count / TILE_WIDTH), width });
-      edge.push(await this.#readStored(path, (b) => decodeHashTile(b, width, path)));
+      edge.push(await this.#readHashTile(t, Math.floor(count / TILE_WIDTH), width));
     }
     const bundleWidth = size % TILE_WIDTH;
     let bundleEdge: Uint8Array[] = [];
     if (bundleWidth > 0) {
       const path = formatTilePath({ level: 'entries', index: Math.floor(size / TILE_WIDTH), width: bundleWidth });
-      bundleEdge = await this.#readStored(path, (b) => decodeEntryBundle(b, bundleWidth, path));
+      bundleEdge = await this.#readBundle(Math.floor(size / TILE_WIDTH), bundleWidth);
       const leaves = edge[0] ?? [];
       bundleEdge.forEach((e, i) => {
         if (!equalBytes(leafHash(e), leaves[i] ?? EMPTY_ROOT)) throw corrupt(`${path}: entry ${i} does not match its leaf hash in tile/0`, path);
@@ -372,10 +373,23 @@ export class Log {
     if (!this.#options.readOnly) await this.#loadKeys();
   }
 
-  async #readStored<T>(path: string, decode: (b: Uint8Array) => T): Promise<T> {
-    const bytes = await this.#storage.read(path);
+  /**
+   * Reads a hash tile of the given width. A partial tile whose full tile has since been written
+   * may have been garbage-collected; the full tile's first `width` hashes are the same hashes.
+   */
+  async #readHashTile(t: number, index: number, width: number): Promise<Uint8Array[]> {
+    const path = formatTilePath({ level: t, index, width });
+    const bytes = await readTileBytes(this.#storage, { level: t, index, width });
     if (bytes === undefined) throw corrupt(`${path} is missing`, path);
-    return decode(bytes);
+    return decodeHashTile(bytes, width, path);
+  }
+
+  /** Reads an entry bundle of the given width, with the same fallback to the full bundle. */
+  async #readBundle(index: number, width: number): Promise<Uint8Array[]> {
+    const path = formatTilePath({ level: 'entries', index, width });
+    const bytes = await readTileBytes(this.#storage, { level: 'entries', index, width });
+    if (bytes === undefined) throw corrupt(`${path} is missing`, path);
+    return decodeEntryBundle(bytes, width, path);
   }
 
   /** Loads idempotency keys; drops journal records beyond the checkpoint (an uncommitted batch) or torn at the end. */
@@ -567,6 +581,10 @@ export class Log {
     this.#bundleEdge = newBundleEdge;
     for (const [k, v] of freshKeys) this.#keys.set(k, v);
     for (const [k, v] of completedTiles) this.#tiles.set(k, v);
+    // Partial tiles of now-full tiles are redundant (their hashes are the full tile's prefix, and
+    // readers fall back to it). Only after the commit point, and best-effort: leftovers are harmless.
+    const obsolete = objects.filter((o) => !o.name.includes('.p/') && o.name !== CHECKPOINT_PATH).map((o) => `${o.name}.p`);
+    await Promise.all(obsolete.map((prefix) => this.#storage.removePrefix(prefix).catch(() => undefined)));
     for (const { p, indices } of accepted) p.resolve({ indices, size: newSize, root: root.slice(), checkpoint: note });
   }
 
@@ -617,8 +635,7 @@ export class Log {
     const key = `${t}/${index}`;
     const hit = this.#tiles.get(key);
     if (hit !== undefined) return hit;
-    const path = formatTilePath({ level: t, index, width: TILE_WIDTH });
-    const hashes = await this.#readStored(path, (b) => decodeHashTile(b, TILE_WIDTH, path));
+    const hashes = await this.#readHashTile(t, index, TILE_WIDTH);
     this.#tiles.set(key, hashes);
     return hashes;
   }
@@ -646,8 +663,7 @@ export class Log {
     if (bundle === Math.floor(this.#size / TILE_WIDTH)) return (this.#bundleEdge[index % TILE_WIDTH] as Uint8Array).slice();
     let entries = this.#bundles.get(String(bundle));
     if (entries === undefined) {
-      const path = formatTilePath({ level: 'entries', index: bundle, width: TILE_WIDTH });
-      entries = await this.#readStored(path, (b) => decodeEntryBundle(b, TILE_WIDTH, path));
+      entries = await this.#readBundle(bundle, TILE_WIDTH);
       this.#bundles.set(String(bundle), entries);
     }
     return (entries[index % TILE_WIDTH] as Uint8Array).slice();
@@ -694,7 +710,7 @@ export class Log {
     const fullBundles = Math.floor(size / TILE_WIDTH);
     for (let n = 0; n < fullBundles; n++) {
       const path = formatTilePath({ level: 'entries', index: n, width: TILE_WIDTH });
-      const entries = await this.#readStored(path, (b) => decodeEntryBundle(b, TILE_WIDTH, path));
+      const entries = await this.#readBundle(n, TILE_WIDTH);
       const leaves = await this.#fullTile(0, n);
       entries.forEach((e, i) => {
         if (!equalBytes(leafHash(e), leaves[i] as Uint8Array)) throw corrupt(`${path}: entry ${i} does not match its leaf hash in tile/0`, path);

@@ -330,7 +330,7 @@ test('every proof of every tree up to 33 leaves equals the recursive definition 
       assert.deepEqual(proof, naive.path(m, n), `PATH(${m}, D[${n}])`);
       verifyInclusion(leaves[m] as Uint8Array, m, n, proof, root);
       // Same proof, neighbouring index or size: must not verify (except where the path is identical by construction).
-      if (m + 1 < n) assert.ok(fails(() => verifyInclusion(leaves[m] as Uint8Array, m + 1, n, proof, root)));
+      if (m + 1 < n) assert.ok(fails(() => verifyInclusion(leaves[m] as Uint8Array, m + 1, n, proof, root)), `PATH(${m}, D[${n}]) accepted at index ${m + 1}`);
     }
     for (let m = 1; m < n; m++) {
       const proof = await consistencyProof(reader, m, n);
@@ -424,7 +424,7 @@ test('sizes beyond 2^32 (no 32-bit truncation): a 2^45 + 12,345-leaf tree with o
 // ---------------------------------------------------------------------------------------------
 // Hostile and edge inputs.
 
-test('bad arguments get LEDGER_BAD_INPUT; failed verification gets LEDGER_BAD_PROOF', async () => {
+test('bad arguments get LEDGER_BAD_INPUT, a bad store LEDGER_CORRUPT, failed verification LEDGER_BAD_PROOF', async () => {
   const leaves = randomLeaves(createRng(1), 5);
   const reader = memoryReader(leaves);
   const root = await treeRoot(reader, 5);
@@ -441,7 +441,7 @@ test('bad arguments get LEDGER_BAD_INPUT; failed verification gets LEDGER_BAD_PR
 
   // A store that hands back garbage is reported, not folded into a proof.
   const broken: HashReader = { hashAt: (level, index) => (level === 0 && index === 3 ? new Uint8Array(0) : reader.hashAt(level, index)) };
-  await rejectsCode(() => inclusionProof(broken, 2, 5), 'LEDGER_BAD_INPUT');
+  await rejectsCode(() => inclusionProof(broken, 2, 5), 'LEDGER_CORRUPT');
   const failing: HashReader = { hashAt: () => Promise.reject(new Error('disk gone')) };
   await assert.rejects(() => inclusionProof(failing, 2, 5), /disk gone/);
 
@@ -458,7 +458,10 @@ test('bad arguments get LEDGER_BAD_INPUT; failed verification gets LEDGER_BAD_PR
     }
     return undefined;
   })();
-  assert.ok(err instanceof LedgerError && err.hint !== undefined && err.module === 'ledger');
+  assert.ok(err instanceof LedgerError, 'a wrong root must throw LedgerError');
+  assert.equal(err.code, 'LEDGER_BAD_PROOF');
+  assert.equal(err.module, 'ledger');
+  assert.ok(err.hint !== undefined && err.hint.length > 0, 'errors carry a hint');
 });
 
 test('edge sizes: empty tree, one leaf, equal sizes, old size 0', async () => {
@@ -479,6 +482,12 @@ test('edge sizes: empty tree, one leaf, equal sizes, old size 0', async () => {
   assert.deepEqual(consistencyProofPlan(0, 4), []);
   throwsCode(() => verifyConsistency(0, 4, EMPTY_ROOT, r4, []), 'LEDGER_BAD_PROOF');
   throwsCode(() => verifyConsistency(3, 2, r4, r4, []), 'LEDGER_BAD_PROOF');
+  // Sizes (and roots) swapped on a real proof: a log never shrinks.
+  const r3 = await treeRoot(reader, 3);
+  const p34 = await consistencyProof(reader, 3, 4);
+  verifyConsistency(3, 4, r3, r4, p34);
+  throwsCode(() => verifyConsistency(4, 3, r4, r3, p34), 'LEDGER_BAD_PROOF');
+  throwsCode(() => verifyConsistency(4, 3, r3, r4, p34), 'LEDGER_BAD_PROOF');
   // The old root is not sent when it is a node of the new tree (m a power of two on the left edge).
   assert.equal((await consistencyProof(reader, 2, 4)).length, 1);
   assert.equal((await consistencyProof(reader, 3, 4)).length, 3);
@@ -489,7 +498,7 @@ test('plans name only perfect subtrees that are complete in the tree', () => {
     const complete = (level: number, index: number): boolean => (index + 1) * 2 ** level <= n;
     for (let m = 0; m < n; m += Math.max(1, Math.floor(n / 17))) {
       for (const element of inclusionProofPlan(m, n)) {
-        assert.ok(element.length >= 1);
+        assert.ok(element.length >= 1, 'a proof element has at least one node');
         for (const node of element) assert.ok(complete(node.level, node.index), `PATH(${m}, ${n}) reads ${node.level}/${node.index}`);
       }
       if (m > 0) {

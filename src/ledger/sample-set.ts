@@ -17,7 +17,7 @@ const ID = /^[0-9a-f]{64}$/;
 
 function idBytes(id: string): Uint8Array {
   if (!ID.test(id)) throw new LedgerError('LEDGER_BAD_SNAPSHOT', `sample id "${id.slice(0, 80)}" is not 64 lowercase hex digits`, { hint: 'sample ids are the SHA-256 ids of the scan report' });
-  return Uint8Array.from(Buffer.from(id, 'hex'));
+  return Buffer.from(id, 'hex');
 }
 
 /** The set's root: MTH over leafHash(id bytes) of the sorted unique ids. */

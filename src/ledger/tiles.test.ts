@@ -18,6 +18,7 @@ import {
   formatTileIndex,
   formatTilePath,
   parseTilePath,
+  readTileBytes,
 } from './tiles.ts';
 import type { TileStorage } from './tiles.ts';
 
@@ -131,6 +132,24 @@ test('entry bundles: uint16 BE length prefixes, empty and maximal entries, stric
   assert.throws(() => encodeEntryBundle([new Uint8Array(MAX_ENTRY_SIZE + 1)]), isCode('LEDGER_ENTRY_TOO_LARGE'));
 });
 
+test('readTileBytes: a collected partial is cut from the full tile or bundle; absent when neither exists', async () => {
+  const s = new MemoryTileStorage();
+  const hashes = Array.from({ length: 256 }, (_, i) => new Uint8Array(32).fill(i));
+  const entries = Array.from({ length: 256 }, (_, i) => new Uint8Array(i % 7).fill(i));
+  await s.write([
+    { name: 'tile/1/002', data: encodeHashTile(hashes) },
+    { name: 'tile/entries/002', data: encodeEntryBundle(entries) },
+    { name: 'tile/0/000.p/2', data: encodeHashTile(hashes.slice(0, 2)) },
+  ]);
+  assert.deepEqual(await readTileBytes(s, { level: 1, index: 2, width: 40 }), encodeHashTile(hashes.slice(0, 40)));
+  assert.deepEqual(await readTileBytes(s, { level: 'entries', index: 2, width: 9 }), encodeEntryBundle(entries.slice(0, 9)));
+  assert.deepEqual(await readTileBytes(s, { level: 0, index: 0, width: 2 }), encodeHashTile(hashes.slice(0, 2)));
+  assert.equal(await readTileBytes(s, { level: 0, index: 0, width: 3 }), undefined);
+  assert.equal(await readTileBytes(s, { level: 0, index: 1, width: 256 }), undefined);
+  await s.write([{ name: 'tile/1/003', data: new Uint8Array(31) }]);
+  await assert.rejects(readTileBytes(s, { level: 1, index: 3, width: 1 }), isCode('LEDGER_CORRUPT'));
+});
+
 /** One behaviour suite, run against every TileStorage implementation. */
 function storageSuite(name: string, make: () => TileStorage): void {
   test(`${name}: read of a missing object is undefined; write creates and atomically replaces`, async () => {
@@ -154,6 +173,26 @@ function storageSuite(name: string, make: () => TileStorage): void {
     assert.deepEqual(await s.read('.state/j'), Uint8Array.of(1, 2, 3));
     await s.truncate('.state/j', 1);
     assert.deepEqual(await s.read('.state/j'), Uint8Array.of(1));
+  });
+
+  test(`${name}: removePrefix deletes exactly the objects under the prefix`, async () => {
+    const s = make();
+    await s.write([
+      { name: 'tile/0/000.p/1', data: Uint8Array.of(1) },
+      { name: 'tile/0/000.p/2', data: Uint8Array.of(2) },
+      { name: 'tile/0/000', data: Uint8Array.of(3) },
+      { name: 'tile/0/000.px', data: Uint8Array.of(4) },
+    ]);
+    await s.removePrefix('tile/0/000.p');
+    await s.removePrefix('tile/9/absent.p');
+    assert.equal(await s.read('tile/0/000.p/1'), undefined);
+    assert.equal(await s.read('tile/0/000.p/2'), undefined);
+    assert.deepEqual(await s.read('tile/0/000'), Uint8Array.of(3));
+    assert.deepEqual(await s.read('tile/0/000.px'), Uint8Array.of(4));
+    await assert.rejects(s.removePrefix('..'), isCode('LEDGER_BAD_INPUT'));
+    // Writing beneath a removed prefix again works (the filesystem must recreate the directory).
+    await s.write([{ name: 'tile/0/000.p/3', data: Uint8Array.of(5) }]);
+    assert.deepEqual(await s.read('tile/0/000.p/3'), Uint8Array.of(5));
   });
 
   test(`${name}: names that could escape the root are refused`, async () => {

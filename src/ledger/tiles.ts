@@ -7,8 +7,8 @@
  * filesystem implementation makes every write atomic (temp file, fsync, rename, fsync directory),
  * because a log that acknowledges an entry must still hold it after a power cut.
  */
-import { mkdir, open, readFile, readdir, rename, rm, truncate as truncateFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readFile, rename, rm, truncate as truncateFile } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import { HASH_SIZE } from './merkle.ts';
 import { LedgerError } from './errors.ts';
 
@@ -173,6 +173,32 @@ export interface TileStorage {
   append(name: string, data: Uint8Array): Promise<void>;
   /** Cuts a journal object to `length` bytes (recovery after a torn or uncommitted append); durable when it resolves. */
   truncate(name: string, length: number): Promise<void>;
+  /** Deletes every object named `<prefix>/...` (garbage collection; need not be durable). */
+  removePrefix(prefix: string): Promise<void>;
+}
+
+/**
+ * Reads a tile or bundle's bytes. The log deletes the partial versions of a tile once the full one
+ * is committed (their content is its prefix), so a partial that is gone is cut from the full tile:
+ * readers holding an older checkpoint, and a tile server answering them, still get the exact bytes.
+ * Undefined when neither exists.
+ */
+export async function readTileBytes(storage: TileStorage, ref: TileRef): Promise<Uint8Array | undefined> {
+  const direct = await storage.read(formatTilePath(ref));
+  if (direct !== undefined || ref.width === TILE_WIDTH) return direct;
+  const fullPath = formatTilePath({ ...ref, width: TILE_WIDTH });
+  const full = await storage.read(fullPath);
+  if (full === undefined) return undefined;
+  if (ref.level !== 'entries') {
+    decodeHashTile(full, TILE_WIDTH, fullPath); // length check
+    return full.subarray(0, ref.width * HASH_SIZE);
+  }
+  let at = 0;
+  for (let i = 0; i < ref.width; i++) {
+    if (at + 2 > full.length) break;
+    at += 2 + (full[at] ?? 0) * 256 + (full[at + 1] ?? 0);
+  }
+  return full.subarray(0, Math.min(at, full.length));
 }
 
 function checkName(name: string): void {
@@ -296,13 +322,15 @@ export class FileTileStorage implements TileStorage {
     }
   }
 
-  /** Lists the names directly under a directory object prefix (for diagnostics and tests). */
-  async list(prefix: string): Promise<string[]> {
+  async removePrefix(prefix: string): Promise<void> {
+    const p = this.#path(prefix);
     try {
-      return (await readdir(this.#path(prefix))).sort();
+      await rm(p, { recursive: true, force: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw ioError('listing', prefix, err);
+      throw ioError('removing', prefix, err);
+    } finally {
+      // Forget removed directories, or a later write beneath them would skip mkdir.
+      for (const d of this.#knownDirs) if (d === p || d.startsWith(`${p}${sep}`)) this.#knownDirs.delete(d);
     }
   }
 
@@ -373,5 +401,10 @@ export class MemoryTileStorage implements TileStorage {
     checkName(name);
     const old = this.objects.get(name);
     if (old !== undefined) this.objects.set(name, old.slice(0, length));
+  }
+
+  async removePrefix(prefix: string): Promise<void> {
+    checkName(prefix);
+    for (const name of [...this.objects.keys()]) if (name.startsWith(`${prefix}/`)) this.objects.delete(name);
   }
 }
