@@ -43,6 +43,7 @@ const LOCK_FILE = 'LOCK';
 const MAX_BATCH_ENTRIES = 4096;
 const MAX_KEY_BYTES = 1024;
 const TILE_CACHE_SIZE = 128;
+const FOLD_CACHE_SIZE = 8192;
 
 export interface LogOptions {
   /** Checkpoint origin line (createLog: required; openLog: checked against the stored checkpoint when given). */
@@ -268,6 +269,12 @@ export class Log {
   readonly #keys = new Map<string, number>();
   readonly #tiles = new Lru<Uint8Array[]>(TILE_CACHE_SIZE);
   readonly #bundles = new Lru<Uint8Array[]>(16);
+  /**
+   * Subtree hashes folded out of full (immutable) tiles. Folding is most of a proof's cost (a
+   * sibling at level j inside a tile is 2^j − 1 hashes, 255 per tile level); the upper tile levels'
+   * folds are shared by every proof, so caching them leaves about one level-0 tile's folds per proof.
+   */
+  readonly #folds = new Lru<Uint8Array>(FOLD_CACHE_SIZE);
   readonly #queue: PendingAppend[] = [];
   #draining: Promise<void> | undefined;
   #failed: LedgerError | undefined;
@@ -650,8 +657,13 @@ export class Log {
     return {
       hashAt: async (level: number, index: number): Promise<Uint8Array> => {
         const loc = locate(size, level, index);
-        const hashes = loc.tile === Math.floor(levelCount(size, loc.t) / TILE_WIDTH) ? (edge[loc.t] ?? []) : await this.#fullTile(loc.t, loc.tile);
-        return foldPerfect(hashes.slice(loc.offset, loc.offset + loc.span));
+        if (loc.tile === Math.floor(levelCount(size, loc.t) / TILE_WIDTH)) return foldPerfect((edge[loc.t] ?? []).slice(loc.offset, loc.offset + loc.span));
+        const key = `${loc.t}/${loc.tile}/${loc.offset}/${loc.span}`;
+        const cached = this.#folds.get(key);
+        if (cached !== undefined) return cached;
+        const folded = foldPerfect((await this.#fullTile(loc.t, loc.tile)).slice(loc.offset, loc.offset + loc.span));
+        this.#folds.set(key, folded);
+        return folded;
       },
     };
   }
