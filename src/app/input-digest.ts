@@ -10,15 +10,21 @@ import { join, relative, sep } from 'node:path';
 export async function digestInput(path: string): Promise<string> {
   const info = await stat(path);
   if (!info.isDirectory()) return digestFile(path);
-  const files: string[] = [];
-  await walk(path, files);
-  files.sort();
   const h = createHash('sha256');
-  for (const f of files) h.update(`${relative(path, f).split(sep).join('/')}\0${await digestFile(f)}\n`);
+  for (const f of await listFiles(path)) h.update(`${f.name}\0${await digestFile(f.path)}\n`);
   return h.digest('hex');
 }
 
-function digestFile(path: string): Promise<string> {
+/** Every regular file under a folder (symlinks not followed), sorted, with its '/'-separated path relative to the folder. */
+export async function listFiles(dir: string): Promise<{ path: string; name: string }[]> {
+  const files: string[] = [];
+  await walk(dir, files);
+  files.sort();
+  return files.map((p) => ({ path: p, name: relative(dir, p).split(sep).join('/') }));
+}
+
+/** SHA-256 (hex) of a file's bytes, streamed. */
+export function digestFile(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(path)

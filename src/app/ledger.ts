@@ -5,6 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { canonicalJson } from '../core/index.ts';
 import {
   CHECKPOINT_PATH,
@@ -277,8 +279,6 @@ async function advanceState(
  * are served, so nothing else in the directory (lock, keys, temp files) is reachable.
  */
 export async function serveTiles(dir: string, options: { port: number; host: string }): Promise<{ url: string; close: () => Promise<void>; closed: Promise<void> }> {
-  const { createServer } = await import('node:http');
-  const { join } = await import('node:path');
   const storage = new FileTileStorage(dir);
   const server = createServer((req, res) => {
     void (async () => {

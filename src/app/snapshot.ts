@@ -7,11 +7,9 @@
  * A snapshot directory holds statement.json (for reading), envelope.json (the signed truth),
  * samples.txt (the sorted ids) and receipt.tlog-proof.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
-import { canonicalJson } from '../core/index.ts';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { canonicalJson, sha256Hex } from '../core/index.ts';
 import { readDataset } from '../data/index.ts';
 import {
   LedgerError,
@@ -26,6 +24,7 @@ import {
   type ResourceDescriptor,
 } from '../ledger/index.ts';
 import { appendEntries, proveEntry, verifyReceiptFile, type VerifiedReceipt } from './ledger.ts';
+import { digestFile, listFiles } from './input-digest.ts';
 
 export const SNAPSHOT_PREDICATE_TYPE = 'https://trainguard.dev/snapshot/v1';
 const FILES = { statement: 'statement.json', envelope: 'envelope.json', samples: 'samples.txt', receipt: 'receipt.tlog-proof' } as const;
@@ -66,12 +65,12 @@ export async function createSnapshot(dataPath: string, o: SnapshotOptions): Prom
     sampleRoot: Buffer.from(set.root).toString('hex'),
     sampleCount: set.ids.length,
     sources,
-    scanReport: o.reportPath === undefined ? null : { sha256: await fileSha256(o.reportPath) },
-    parent: o.parentDir === undefined ? null : { envelopeSha256: sha256(await readFile(join(o.parentDir, FILES.envelope))) },
+    scanReport: o.reportPath === undefined ? null : { sha256: await digestFile(o.reportPath) },
+    parent: o.parentDir === undefined ? null : { envelopeSha256: sha256Hex(await readFile(join(o.parentDir, FILES.envelope))) },
   };
   const statement = buildStatement({ subject: await subjects(dataPath), predicateType: SNAPSHOT_PREDICATE_TYPE, predicate });
   const envelopeText = formatEnvelope(signStatement(statement, [createDsseSigner(signer)]));
-  const envelopeSha256 = sha256(Buffer.from(envelopeText, 'utf8'));
+  const envelopeSha256 = sha256Hex(envelopeText);
   const logged = await appendEntries(o.logDir, o.keyPath, [
     { kind: 'snapshot', body: { dataset: o.dataset, envelopeSha256, sampleRoot: predicate.sampleRoot, sampleCount: predicate.sampleCount }, idempotencyKey: `snapshot:${envelopeSha256}` },
   ]);
@@ -117,7 +116,7 @@ export async function verifySnapshot(dir: string, vkeyText: string, options: { d
     ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
   });
   const body = receipt.entry?.body as { envelopeSha256?: string; sampleRoot?: string; sampleCount?: number } | undefined;
-  if (receipt.entry?.kind !== 'snapshot' || body?.envelopeSha256 !== sha256(envelopeBytes)) throw mismatch('the logged entry does not commit to this envelope');
+  if (receipt.entry?.kind !== 'snapshot' || body?.envelopeSha256 !== sha256Hex(envelopeBytes)) throw mismatch('the logged entry does not commit to this envelope');
   if (body.sampleRoot !== p.sampleRoot || body.sampleCount !== p.sampleCount) throw mismatch('the logged sample root differs from the signed one');
   let statementFile: unknown;
   try {
@@ -150,31 +149,10 @@ function mismatch(message: string): LedgerError {
   return new LedgerError('LEDGER_SNAPSHOT_MISMATCH', message, { hint: 'the snapshot, its log entry and the data must all be the ones committed; something was changed after signing' });
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** One subject per data file: the file itself, or every file under a folder (relative paths, sorted). */
 async function subjects(path: string): Promise<ResourceDescriptor[]> {
-  const info = await stat(path);
-  if (!info.isDirectory()) return [{ name: basename(path), digest: { sha256: await fileSha256(path) } }];
-  const files: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) files.push(p);
-    }
-  };
-  await walk(path);
-  files.sort();
+  if (!(await stat(path)).isDirectory()) return [{ name: basename(path), digest: { sha256: await digestFile(path) } }];
   const out: ResourceDescriptor[] = [];
-  for (const f of files) out.push({ name: relative(path, f), digest: { sha256: await fileSha256(f) } });
+  for (const f of await listFiles(path)) out.push({ name: f.name, digest: { sha256: await digestFile(f.path) } });
   return out;
 }

@@ -2,6 +2,7 @@
 // root hashes), a checkpoint accepted on witness cosignatures without the log's own signature,
 // cosignatures over the wrong message or with the 0x01 key ID instead of the 0x04 one, and a
 // witness cosigning a checkpoint the log did not sign.
+import { codeOf } from './test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -43,15 +44,6 @@ const VECTORS = new URL('../../../shared/vectors/tlog-vectors.json', import.meta
 const vectors = existsSync(VECTORS) ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as { derived_end_to_end: E2E; cosignature_format_example: CosigFormat }) : undefined;
 const skip = vectors === undefined ? `vectors file ${VECTORS.pathname} is absent: vector cases skipped` : false;
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof LedgerError) return err.code;
-    throw err;
-  }
-  return 'OK';
-}
 
 const logKey = new Ed25519Signer('example.com/log', Uint8Array.from({ length: 32 }, (_, i) => i + 1));
 const witKey = new Ed25519Signer('example.com/witness', Uint8Array.from({ length: 32 }, (_, i) => 3 * i));

@@ -2,11 +2,11 @@
 // byte lengths), accepting a tampered payload or payloadType, lenient base64 in envelopes,
 // counting one key twice toward a threshold, handing callers re-encoded rather than verified
 // bytes, and in-toto statements without digests or with the wrong _type.
+import { codeOf } from './test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { LedgerError } from './errors.ts';
 import { Ed25519Signer } from './keys.ts';
 import {
   IN_TOTO_PAYLOAD_TYPE,
@@ -40,15 +40,6 @@ const VECTORS = new URL('../../../shared/vectors/tlog-vectors.json', import.meta
 const dsse = existsSync(VECTORS) ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as { dsse: DsseVector }).dsse : undefined;
 const skip = dsse === undefined ? `vectors file ${VECTORS.pathname} is absent: vector cases skipped` : false;
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof LedgerError) return err.code;
-    throw err;
-  }
-  return 'OK';
-}
 
 const alice = new Ed25519Signer('example.com/alice', Uint8Array.from({ length: 32 }, (_, i) => i));
 const bob = new Ed25519Signer('example.com/bob', Uint8Array.from({ length: 32 }, (_, i) => 100 + i));

@@ -2,6 +2,7 @@
 // Go sumdb / C2SP tools), vkeys split on every '+' (standard base64 contains '+'), lenient base64
 // or hex letting two texts name one key, a vkey or skey whose key ID does not match its key being
 // accepted, and the private seed leaking through toString/JSON.
+import { codeOf } from './test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,15 +31,6 @@ const VECTORS = new URL('../../../shared/vectors/tlog-vectors.json', import.meta
 const vectors: KeyVectors | undefined = existsSync(VECTORS) ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as KeyVectors) : undefined;
 const skip = vectors === undefined ? `vectors file ${VECTORS.pathname} is absent: vector cases skipped` : false;
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof LedgerError) return err.code;
-    throw err;
-  }
-  return 'OK';
-}
 
 const SEED = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1);
 

@@ -2,6 +2,7 @@
 // split at the LAST blank line), accepting a note whose known-key signature is bad, accepting a
 // note with no known signature, matching keys by name or key ID alone, lenient base64 or
 // control characters in notes, and unbounded signature counts. Every flipped byte must fail.
+import { codeOf } from './test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,15 +22,6 @@ const VECTORS = new URL('../../../shared/vectors/tlog-vectors.json', import.meta
 const notes: NoteVector[] | undefined = existsSync(VECTORS) ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as { signed_note: NoteVector[] }).signed_note : undefined;
 const skip = notes === undefined ? `vectors file ${VECTORS.pathname} is absent: vector cases skipped` : false;
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof LedgerError) return err.code;
-    throw err;
-  }
-  return 'OK';
-}
 
 const alice = new Ed25519Signer('example.com/alice', Uint8Array.from({ length: 32 }, (_, i) => i));
 const bob = new Ed25519Signer('example.com/bob', Uint8Array.from({ length: 32 }, (_, i) => 255 - i));

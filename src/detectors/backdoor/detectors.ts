@@ -7,7 +7,7 @@ import { createRng } from '../../core/index.ts';
 import type { Detector } from '../detector.ts';
 import { DetectorError } from '../errors.ts';
 import { round6 } from '../numbers.ts';
-import { argsortDescending, principalComponents, type Rows } from './linear.ts';
+import { principalComponents, type Rows } from './linear.ts';
 import { spectre, type SpectreOptions } from './spectre.ts';
 import { runBackdoorDetector, type ClassScores } from './verdict.ts';
 
@@ -47,7 +47,7 @@ export function createSpectreDetector(options: BackdoorOptions = {}): Detector {
           usesBudget: true,
           score: (x, b): ClassScores => {
             const r = spectre(x, b, SPECTRE_DEFAULTS);
-            return { scores: r.scores, reference: r.kept, facts: { dims: r.dims, traceRatio: round6(r.traceRatio), removedByRobustCovariance: r.kept.length - r.kept.reduce((s, v) => s + v, 0) } };
+            return { scores: r.scores, facts: { dims: r.dims, traceRatio: round6(r.traceRatio), removedByRobustCovariance: r.kept.length - r.kept.reduce((s, v) => s + v, 0) } };
           },
         },
         ctx,
@@ -61,15 +61,12 @@ export function createSpectreDetector(options: BackdoorOptions = {}): Detector {
  * representations, take the top right-singular vector v, score ((r − r̄)·v)². (IBM ART and the
  * authors' `compute_corr.py` project uncentred r, which puts the class mean into v.)
  */
-export function spectralSignatureScores(x: Rows, budget: number): ClassScores {
+export function spectralSignatureScores(x: Rows): ClassScores {
   const { scores: z } = principalComponents(x, 1);
   const scores = new Float64Array(x.m);
   for (let r = 0; r < x.m; r++) scores[r] = z.d > 0 ? z.data[r * z.d]! ** 2 : 0;
-  // The paper removes the top 1.5·ε·m; the rest is the clean reference.
-  const reference = new Uint8Array(x.m).fill(1);
-  const order = argsortDescending(scores);
-  for (let t = 0; t < Math.min(Math.ceil(1.5 * budget), x.m - 1); t++) reference[order[t]!] = 0;
-  return { scores, reference, facts: {} };
+  // The paper removes the top 1.5·ε·m; the shared driver flags 1.5·ε̂ from these scores.
+  return { scores, facts: {} };
 }
 
 export function createSpectralSignaturesDetector(options: BackdoorOptions = {}): Detector {
@@ -92,7 +89,7 @@ const SILHOUETTE_SAMPLE = 2000;
 /**
  * Activation clustering: PCA to 10 dimensions, 2-means (k-means++ seeding, seeded), the smaller
  * cluster is the candidate. Score: d_big / (d_big + d_small) (> ½ inside the small cluster); the
- * large cluster is the clean reference. Facts: the relative size, the mean silhouette, and whether
+ * small cluster is the candidate group the verdict tests. Facts: the relative size, the mean silhouette, and whether
  * ART's rule (size < 0.35 and silhouette > 0.1) would call the class poisoned.
  */
 export function activationClusteringScores(x: Rows): ClassScores {
@@ -103,17 +100,17 @@ export function activationClusteringScores(x: Rows): ClassScores {
   const small = ones <= z.m - ones ? 1 : 0;
   const size = (small === 1 ? ones : z.m - ones) / z.m;
   const scores = new Float64Array(z.m);
-  const reference = new Uint8Array(z.m);
+  const candidates = new Uint8Array(z.m);
   for (let r = 0; r < z.m; r++) {
     const dSmall = Math.sqrt(dist2(z, r, centres[small]!));
     const dBig = Math.sqrt(dist2(z, r, centres[1 - small]!));
     scores[r] = dBig + dSmall > 0 ? dBig / (dBig + dSmall) : 0.5;
-    reference[r] = assign[r] === small ? 0 : 1;
+    candidates[r] = assign[r] === small ? 1 : 0;
   }
   const silhouette = meanSilhouette(z, assign);
   return {
     scores,
-    reference,
+    candidates,
     facts: { relativeSize: round6(size), silhouette: round6(silhouette), artRulePoisoned: size < AC_MAX_SHARE && silhouette > AC_MIN_SILHOUETTE },
   };
 }

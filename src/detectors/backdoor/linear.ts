@@ -95,8 +95,3 @@ export function principalComponents(x: Rows, k: number, relativeFloor = 1e-9): {
   for (let p = 0; p < x.d; p++) for (let j = 0; j < rank; j++) basis[p * rank + j] = vectors[p * x.d + j]!;
   return { scores: multiply(xc, basis, rank), values: values.slice(0, rank) };
 }
-
-/** Indices that sort `values` descending (ties by index). */
-export function argsortDescending(values: ArrayLike<number>): Int32Array {
-  return Int32Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[b]! - values[a]! || a - b);
-}

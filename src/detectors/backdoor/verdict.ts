@@ -19,7 +19,7 @@
  * top-scoring group against 0.09–0.13 in its other rows; at most 0.33 against 0.23 in a clean class.
  *
  * Per class, with m rows and budget b (rows):
- * 1. the detector scores its rows and names reference rows it believes clean;
+ * 1. the detector scores its rows (activation clustering also names its small cluster);
  * 2. candidates T = the top ⌈b⌉ rows by score (activation clustering: its small cluster);
  * 3. a_t = share with L ≥ ½ among the top t candidates, t = |T| and |T|/2 (≥ 10);
  *    r = the same share among the lower-scoring half (the class's own background rate); the class
@@ -46,8 +46,12 @@ import { gather, type Rows } from './linear.ts';
 export interface ClassScores {
   /** Higher = more suspicious, length m. */
   readonly scores: Float64Array;
-  /** 1 for rows the detector believes clean: the reference its percentiles are taken against. */
-  readonly reference: Uint8Array;
+  /**
+   * For detectors without a budget (activation clustering): 1 for the rows it singles out (its
+   * small cluster), the candidates the verdict tests. Budgeted detectors' candidates are their top
+   * ⌈budget⌉ rows.
+   */
+  readonly candidates?: Uint8Array;
   /** Detector-specific facts for the class summary (k chosen, silhouette, …). */
   readonly facts: Readonly<Record<string, unknown>>;
 }
@@ -130,9 +134,9 @@ export async function runBackdoorDetector(spec: BackdoorDetectorSpec, ctx: Detec
       if (!more) break;
       budget = Math.min(Math.round(verdict.estimate), Math.floor(m / 2));
     }
-    // Ranks among all the class's rows, not just the reference: with half the class outside the
-    // reference, percentiles against it saturate at 1 and tie every candidate.
-    const pct = percentiles(run.scores, new Uint8Array(m).fill(1));
+    // Ranks among all the class's rows, not among the rows the robust estimate kept: with half the
+    // class removed, percentiles against the kept rows saturate at 1 and tie every candidate.
+    const pct = percentiles(run.scores);
     for (let r = 0; r < m; r++) scores[idx[r]!] = verdict.poisoned ? 0.5 + 0.5 * pct[r]! : 0.49 * pct[r]!;
     let flagged = 0;
     if (verdict.poisoned) {
@@ -203,7 +207,7 @@ async function judge(run: ClassScores, idx: readonly number[], looks: LookAlikeV
   const m = run.scores.length;
   const order = Int32Array.from({ length: m }, (_, r) => r).sort((a, b) => run.scores[b]! - run.scores[a]! || a - b);
   const isCandidate = new Uint8Array(m);
-  if (budget === null) for (let r = 0; r < m; r++) isCandidate[r] = run.reference[r] === 1 ? 0 : 1;
+  if (budget === null) isCandidate.set(run.candidates ?? new Uint8Array(m));
   else for (let t = 0; t < Math.min(m, Math.ceil(budget)); t++) isCandidate[order[t]!] = 1;
   const rows = idx.map((i) => looks.inconsistency(i));
   let cand = 0;
@@ -242,11 +246,9 @@ async function judge(run: ClassScores, idx: readonly number[], looks: LookAlikeV
   return { poisoned, estimate, candidates: cand, a, r, pValue, rows, tops };
 }
 
-/** Per row: the share of reference rows scoring strictly lower. */
-export function percentiles(scores: Float64Array, reference: Uint8Array): Float64Array {
-  const ref: number[] = [];
-  for (let r = 0; r < scores.length; r++) if (reference[r] === 1) ref.push(scores[r]!);
-  ref.sort((a, b) => a - b);
+/** Per row: the share of the rows scoring strictly lower. */
+export function percentiles(scores: Float64Array): Float64Array {
+  const ref = Array.from(scores).sort((a, b) => a - b);
   const out = new Float64Array(scores.length);
   if (ref.length === 0) return out;
   for (let r = 0; r < scores.length; r++) {
