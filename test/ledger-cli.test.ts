@@ -130,6 +130,20 @@ test('snapshot create → verify; a flipped byte in the data, manifest, envelope
   flip('snap-mail/receipt.tlog-proof', /\nindex \d+\n[A-Za-z0-9+/]/, /LEDGER_BAD_(RECEIPT|PROOF)/);
   flip('snap-mail/receipt.tlog-proof', /\n\nexample\.com\/snap\n\d+\n[A-Za-z0-9+/]{10}/, /LEDGER_(BAD_SIGNATURE|UNVERIFIED|BAD_CHECKPOINT|BAD_NOTE)/);
   ok(cli(['verify', 'snap-mail', '--vkey', 'snap.vkey', '--data', 'data.csv']));
+
+  // One file against the snapshot: the same bytes pass (also renamed), changed bytes fail.
+  const one = cli(['verify', 'data.csv', '--snapshot', 'snap-mail', '--vkey', 'snap.vkey']);
+  ok(one);
+  assert.match(one.stdout, /OK data\.csv is data\.csv of snapshot mail \(sha256 [0-9a-f]{64}\)/);
+  writeFileSync(join(dir, 'copy.csv'), readFileSync(join(dir, 'data.csv')));
+  ok(cli(['verify', 'copy.csv', '--snapshot', 'snap-mail', '--vkey', 'snap.vkey']));
+  writeFileSync(join(dir, 'copy.csv'), rows.join('\n'));
+  const other = cli(['verify', 'copy.csv', '--snapshot', 'snap-mail', '--vkey', 'snap.vkey']);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /LEDGER_SNAPSHOT_MISMATCH.*copy\.csv .*is not one of the snapshot's 1 files/);
+  const notReceipt = cli(['verify', 'data.csv', '--vkey', 'snap.vkey']);
+  assert.notEqual(notReceipt.code, 0);
+  assert.match(notReceipt.stderr, /CLI_USAGE[\s\S]*--snapshot/);
 });
 
 test('a witness cosigns a receipt; a policy with a quorum accepts it only then', () => {

@@ -15,5 +15,5 @@ export { createBaselineFile, loadBaseline, validateBaseline } from './baseline.t
 export type { Baseline } from '../detectors/index.ts';
 export { cosignFile, serveTiles, generateKeyFiles, showKey, initLog, appendEntries, latestCheckpoint, proveEntry, consistencyBetween, verifyReceiptFile, encodeEntry, MAX_ENTRY_BYTES } from './ledger.ts';
 export type { EntryInput, VerifiedReceipt } from './ledger.ts';
-export { createSnapshot, verifySnapshot, SNAPSHOT_PREDICATE_TYPE } from './snapshot.ts';
+export { createSnapshot, verifyFileInSnapshot, verifySnapshot, SNAPSHOT_PREDICATE_TYPE } from './snapshot.ts';
 export type { SnapshotOptions, SnapshotPredicate, SnapshotVerification } from './snapshot.ts';

@@ -145,6 +145,31 @@ export async function verifySnapshot(dir: string, vkeyText: string, options: { d
   return { dataset: p.dataset, sampleCount: p.sampleCount, files: statement.subject.length, receipt, dataChecked };
 }
 
+/**
+ * `trainguard verify <file> --snapshot <dir>`: the snapshot verifies (as {@link verifySnapshot},
+ * without the data) and the file's bytes are one of its signed subjects. A file whose name is a
+ * subject must have that subject's digest; otherwise any subject with its digest will do (a
+ * renamed copy). Fails with LEDGER_SNAPSHOT_MISMATCH when no subject has these bytes.
+ */
+export async function verifyFileInSnapshot(
+  filePath: string,
+  dir: string,
+  vkeyText: string,
+  options: { statePath?: string; logDir?: string; policyText?: string } = {},
+): Promise<SnapshotVerification & { subject: string; sha256: string }> {
+  const verified = await verifySnapshot(dir, vkeyText, options);
+  const { statement } = verifyStatement(await readFile(join(dir, FILES.envelope)), [createDsseVerifier(vkeyText.trim())]);
+  const sha256 = await digestFile(filePath);
+  const name = basename(filePath);
+  const named = statement.subject.find((s) => s.name === name || (s.name ?? '').endsWith(`/${name}`));
+  if (named !== undefined && named.digest?.['sha256'] !== sha256) {
+    throw mismatch(`${name}: its bytes changed (sha256 ${sha256.slice(0, 16)}…, signed ${(named.digest?.['sha256'] ?? '').slice(0, 16)}…)`);
+  }
+  const match = named ?? statement.subject.find((s) => s.digest?.['sha256'] === sha256);
+  if (match === undefined) throw mismatch(`${name} (sha256 ${sha256.slice(0, 16)}…) is not one of the snapshot's ${statement.subject.length} files`);
+  return { ...verified, subject: match.name ?? '', sha256 };
+}
+
 function mismatch(message: string): LedgerError {
   return new LedgerError('LEDGER_SNAPSHOT_MISMATCH', message, { hint: 'the snapshot, its log entry and the data must all be the ones committed; something was changed after signing' });
 }

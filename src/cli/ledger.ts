@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
-import { appendEntries, consistencyBetween, cosignFile, createSnapshot, serveTiles, generateKeyFiles, initLog, latestCheckpoint, proveEntry, showKey, verifyReceiptFile, verifySnapshot, type EntryInput } from '../app/index.ts';
+import { appendEntries, consistencyBetween, cosignFile, createSnapshot, serveTiles, generateKeyFiles, initLog, latestCheckpoint, proveEntry, showKey, verifyFileInSnapshot, verifyReceiptFile, verifySnapshot, type EntryInput } from '../app/index.ts';
 import { stat } from 'node:fs/promises';
 import { CliError } from './errors.ts';
 import { EXIT } from './exit.ts';
@@ -143,21 +143,31 @@ export function registerSnapshot(program: Command, setExit: (code: number) => vo
     });
   program
     .command('verify <target>')
-    .description('offline verification of a snapshot directory (signature, log inclusion, sample root, and with --data every file and sample) or of a receipt')
+    .description('offline verification of a snapshot directory (signature, log inclusion, sample root, and with --data every file and sample), of a receipt, or with --snapshot of one data file')
     .requiredOption('--vkey <file>', "the signer's and log's public key")
     .option('--policy <file>', 'also require the log checkpoint to meet this tlog-policy (witness quorum)')
     .option('--data <path>', 'the data the snapshot is of: check every file’s bytes and sample id')
     .option('--state <file>', 'remember the newest accepted checkpoint and demand consistency to move on')
     .option('--log <dir>', 'where to read a consistency proof from')
-    .action(async (target: string, flags: { vkey: string; policy?: string; data?: string; state?: string; log?: string }) => {
+    .option('--snapshot <dir>', '<target> is a data file: check it is one of this snapshot’s signed files')
+    .action(async (target: string, flags: { vkey: string; policy?: string; data?: string; state?: string; log?: string; snapshot?: string }) => {
       const vkey = await readFile(flags.vkey, 'utf8');
       const policyText = flags.policy === undefined ? undefined : await readFile(flags.policy, 'utf8');
       const common = { ...(flags.state === undefined ? {} : { statePath: flags.state }), ...(flags.log === undefined ? {} : { logDir: flags.log }) };
-      if ((await stat(target)).isDirectory()) {
+      if (flags.snapshot !== undefined) {
+        const r = await verifyFileInSnapshot(target, flags.snapshot, vkey, { ...common, ...(policyText === undefined ? {} : { policyText }) });
+        process.stdout.write(`OK ${target} is ${r.subject} of snapshot ${r.dataset} (sha256 ${r.sha256}); log entry ${r.receipt.index} of ${r.receipt.origin}; state ${r.receipt.state}\n`);
+      } else if ((await stat(target)).isDirectory()) {
         const r = await verifySnapshot(target, vkey, { ...common, ...(flags.data === undefined ? {} : { dataPath: flags.data }), ...(policyText === undefined ? {} : { policyText }) });
         process.stdout.write(`OK snapshot of ${r.dataset}: ${r.sampleCount} samples, ${r.files} files${r.dataChecked ? ' (data checked)' : ' (data not checked: pass --data)'}; log entry ${r.receipt.index} of ${r.receipt.origin}; state ${r.receipt.state}\n`);
       } else {
-        const r = await verifyReceiptFile(await readFile(target, 'utf8'), policyText ?? vkey, { ...common, policy: policyText !== undefined });
+        const text = await readFile(target, 'utf8');
+        if (!text.startsWith('c2sp.org/tlog-proof@v1\n')) {
+          throw new CliError('CLI_USAGE', `${target} is neither a snapshot directory nor a receipt`, {
+            hint: 'to check that a data file belongs to a snapshot, add --snapshot <dir>',
+          });
+        }
+        const r = await verifyReceiptFile(text, policyText ?? vkey, { ...common, policy: policyText !== undefined });
         process.stdout.write(`OK entry ${r.index} of ${r.origin} (tree size ${r.size})${r.entry === null ? '' : `: ${r.entry.kind}`}; state ${r.state}\n`);
       }
       setExit(EXIT.ok);

@@ -17,10 +17,10 @@ import {
   consistencyProof as merkleConsistencyProof,
   inclusionProof as merkleInclusionProof,
   leafHash,
-  nodeHash,
   treeRoot,
 } from './merkle.ts';
 import type { HashReader } from './merkle.ts';
+import { nodeHashInto } from './node-hash.ts';
 import {
   CHECKPOINT_PATH,
   FileTileStorage,
@@ -43,7 +43,8 @@ const LOCK_FILE = 'LOCK';
 const MAX_BATCH_ENTRIES = 4096;
 const MAX_KEY_BYTES = 1024;
 const TILE_CACHE_SIZE = 128;
-const FOLD_CACHE_SIZE = 8192;
+/** Interior trees of full tiles kept for proofs: 16 KiB each, so 1,024 is 16 MiB — every upper-level tile of a 100M-leaf log. */
+const TREE_CACHE_SIZE = 1024;
 
 export interface LogOptions {
   /** Checkpoint origin line (createLog: required; openLog: checked against the stored checkpoint when given). */
@@ -105,17 +106,41 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Folds 2^r consecutive hashes (a perfect subtree) into its root with RFC 6962 node hashing. */
+/** Folds 2^r consecutive hashes (a perfect subtree) into its root with RFC 6962 node hashing, in one scratch buffer. */
 function foldPerfect(hashes: readonly Uint8Array[]): Uint8Array {
-  let level = hashes.slice();
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i] as Uint8Array, level[i + 1] as Uint8Array));
-    level = next;
+  if (hashes.length === 0 || (hashes.length & (hashes.length - 1)) !== 0) {
+    throw new LedgerError('LEDGER_BAD_INPUT', `cannot fold ${hashes.length} hashes as a perfect subtree`);
   }
-  const root = level[0];
-  if (root === undefined) throw new LedgerError('LEDGER_BAD_INPUT', 'cannot fold an empty range');
-  return root;
+  const buf = new Uint8Array(hashes.length * HASH_SIZE);
+  hashes.forEach((h, i) => buf.set(h, i * HASH_SIZE));
+  for (let n = hashes.length; n > 1; n = Math.floor(n / 2)) {
+    for (let i = 0; i < n / 2; i++) nodeHashInto(buf, 2 * i * HASH_SIZE, buf, (2 * i + 1) * HASH_SIZE, buf, i * HASH_SIZE);
+  }
+  return buf.slice(0, HASH_SIZE);
+}
+
+/**
+ * The complete nodes of a tile's subtree, bottom-up, in a 511-hash array: level h (0..8) holds
+ * the first width >> h of its 256 >> h slots, starting at hash number 512 − (512 >> h). Level 0
+ * is the tile itself; level 8 is the root of a full tile. A partial tile has its perfect subtrees.
+ */
+function tileTree(tile: Uint8Array): Uint8Array {
+  const width = tile.length / HASH_SIZE;
+  const tree = new Uint8Array((2 * TILE_WIDTH - 1) * HASH_SIZE);
+  tree.set(tile);
+  for (let h = 1; h <= TILE_HEIGHT; h++) {
+    const below = treeOffset(h - 1, 0);
+    const here = treeOffset(h, 0);
+    for (let i = 0; i < width >> h; i++) {
+      nodeHashInto(tree, below + 2 * i * HASH_SIZE, tree, below + (2 * i + 1) * HASH_SIZE, tree, here + i * HASH_SIZE);
+    }
+  }
+  return tree;
+}
+
+/** Byte offset of node `index` of level h in a {@link tileTree}. */
+function treeOffset(h: number, index: number): number {
+  return (2 * TILE_WIDTH - (2 * TILE_WIDTH >> h) + index) * HASH_SIZE;
 }
 
 function checkOrigin(origin: string): void {
@@ -250,6 +275,10 @@ class Lru<V> {
       if (oldest !== undefined) this.#map.delete(oldest);
     }
   }
+  /** Drops `key` if it still maps to `v` (a failed read must not stay cached). */
+  delete(key: string, v: V): void {
+    if (this.#map.get(key) === v) this.#map.delete(key);
+  }
 }
 
 /**
@@ -270,11 +299,13 @@ export class Log {
   readonly #tiles = new Lru<Uint8Array[]>(TILE_CACHE_SIZE);
   readonly #bundles = new Lru<Uint8Array[]>(16);
   /**
-   * Subtree hashes folded out of full (immutable) tiles. Folding is most of a proof's cost (a
-   * sibling at level j inside a tile is 2^j − 1 hashes, 255 per tile level); the upper tile levels'
-   * folds are shared by every proof, so caching them leaves about one level-0 tile's folds per proof.
+   * Every node inside full (immutable) tiles, as {@link tileTree} lays them out. Hashing a tile's
+   * interior (255 node hashes) is most of a proof's cost; the upper tile levels are shared by every
+   * proof, so caching their trees leaves one level-0 tile to hash per proof. Promises, so that the
+   * parallel reads of one proof build each tree once.
    */
-  readonly #folds = new Lru<Uint8Array>(FOLD_CACHE_SIZE);
+  readonly #trees = new Lru<Promise<Uint8Array>>(TREE_CACHE_SIZE);
+  readonly #edgeTrees = new WeakMap<readonly Uint8Array[], Uint8Array>();
   readonly #queue: PendingAppend[] = [];
   #draining: Promise<void> | undefined;
   #failed: LedgerError | undefined;
@@ -647,9 +678,36 @@ export class Log {
     return hashes;
   }
 
+  /** The interior tree of full tile `index` at tile level `t` (cached). */
+  #fullTree(t: number, index: number): Promise<Uint8Array> {
+    const key = `${t}/${index}`;
+    const hit = this.#trees.get(key);
+    if (hit !== undefined) return hit;
+    const built = (async () => {
+      const path = formatTilePath({ level: t, index, width: TILE_WIDTH });
+      const bytes = await readTileBytes(this.#storage, { level: t, index, width: TILE_WIDTH });
+      if (bytes === undefined) throw corrupt(`${path} is missing`, path);
+      if (bytes.length !== TILE_WIDTH * HASH_SIZE) decodeHashTile(bytes, TILE_WIDTH, path); // throws LEDGER_CORRUPT with the sizes
+      return tileTree(bytes);
+    })();
+    built.catch(() => this.#trees.delete(key, built));
+    this.#trees.set(key, built);
+    return built;
+  }
+
+  /** The interior tree of a right-edge (partial) tile, built once per edge (edge arrays are never mutated). */
+  #edgeTree(hashes: readonly Uint8Array[]): Uint8Array {
+    let tree = this.#edgeTrees.get(hashes);
+    if (tree === undefined) {
+      tree = tileTree(encodeHashTile(hashes));
+      this.#edgeTrees.set(hashes, tree);
+    }
+    return tree;
+  }
+
   /**
    * A {@link HashReader} over the stored tiles of the committed tree: hashAt(level, index) reads
-   * the tile at level floor(level/8) and folds the remaining level%8 levels inside it.
+   * the tile at level floor(level/8) and takes the node level%8 levels up inside it.
    */
   hashReader(): HashReader {
     const size = this.#size;
@@ -657,13 +715,10 @@ export class Log {
     return {
       hashAt: async (level: number, index: number): Promise<Uint8Array> => {
         const loc = locate(size, level, index);
-        if (loc.tile === Math.floor(levelCount(size, loc.t) / TILE_WIDTH)) return foldPerfect((edge[loc.t] ?? []).slice(loc.offset, loc.offset + loc.span));
-        const key = `${loc.t}/${loc.tile}/${loc.offset}/${loc.span}`;
-        const cached = this.#folds.get(key);
-        if (cached !== undefined) return cached;
-        const folded = foldPerfect((await this.#fullTile(loc.t, loc.tile)).slice(loc.offset, loc.offset + loc.span));
-        this.#folds.set(key, folded);
-        return folded;
+        const onEdge = loc.tile === Math.floor(levelCount(size, loc.t) / TILE_WIDTH);
+        const tree = onEdge ? this.#edgeTree(edge[loc.t] ?? []) : await this.#fullTree(loc.t, loc.tile);
+        const at = treeOffset(level % TILE_HEIGHT, loc.offset / loc.span);
+        return tree.slice(at, at + HASH_SIZE);
       },
     };
   }

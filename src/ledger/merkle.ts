@@ -8,6 +8,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { LedgerError } from './errors.ts';
+import { nodeHashInto } from './node-hash.ts';
 
 export const HASH_SIZE = 32;
 
@@ -32,6 +33,11 @@ export function leafHash(entry: Uint8Array): Uint8Array {
 
 /** SHA-256(0x01 ‖ left ‖ right) — RFC 9162 §2.1.1 interior node hash. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  if (left.length === HASH_SIZE && right.length === HASH_SIZE) {
+    const out = new Uint8Array(HASH_SIZE);
+    nodeHashInto(left, 0, right, 0, out, 0);
+    return out;
+  }
   const input = new Uint8Array(1 + left.length + right.length);
   input[0] = 1;
   input.set(left, 1);
