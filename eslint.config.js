@@ -10,11 +10,13 @@ const allowed = {
   data: ['core'],
   compute: ['core'],
   ledger: ['core'],
+  vault: ['core'],
+  access: ['core'],
   features: ['data', 'compute', 'core'],
   detectors: ['features', 'data', 'compute', 'core'],
   scan: ['detectors', 'features', 'data', 'compute', 'core'],
   redteam: ['data', 'compute', 'core'],
-  app: ['scan', 'redteam', 'ledger', 'detectors', 'features', 'data', 'compute', 'config', 'core'],
+  app: ['scan', 'redteam', 'ledger', 'vault', 'access', 'detectors', 'features', 'data', 'compute', 'config', 'core'],
   cli: ['app', 'config', 'core'],
 };
 const modules = Object.keys(allowed);

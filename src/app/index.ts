@@ -17,3 +17,7 @@ export { cosignFile, serveTiles, generateKeyFiles, showKey, initLog, appendEntri
 export type { EntryInput, VerifiedReceipt } from './ledger.ts';
 export { createSnapshot, verifyFileInSnapshot, verifySnapshot, SNAPSHOT_PREDICATE_TYPE } from './snapshot.ts';
 export type { SnapshotOptions, SnapshotPredicate, SnapshotVerification } from './snapshot.ts';
+export { openHome, resolveActor } from './home.ts';
+export type { Home } from './home.ts';
+export { isRole, ROLES, PERMISSIONS, ROLE_PERMISSIONS } from '../access/index.ts';
+export type { Principal, Role, Permission } from '../access/index.ts';

@@ -6,6 +6,7 @@ import { registerDemo } from './demo.ts';
 import { registerRedteam } from './redteam.ts';
 import { registerBaseline } from './baseline.ts';
 import { registerLedger, registerSnapshot } from './ledger.ts';
+import { registerAccess, registerVault } from './access.ts';
 
 /** The `trainguard` command line: parse, run one use case, render, set the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -25,6 +26,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerBaseline(program, setExit);
   registerLedger(program, setExit);
   registerSnapshot(program, setExit);
+  registerAccess(program, setExit);
+  registerVault(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {

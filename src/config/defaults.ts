@@ -31,4 +31,13 @@ export const DEFAULTS = {
     maxLineBytes: 64 * 1024 * 1024,
     maxBytes: 4 * 1024 * 1024 * 1024,
   },
+  home: {
+    /** Relative to the working directory unless absolute (TRAINGUARD_HOME, --home). */
+    dir: '.trainguard',
+  },
+  vault: {
+    backend: 'fs',
+    /** Plaintext bytes per AES-256-GCM segment: 1 MiB, as Tink's AES256_GCM_HKDF_1MB; ~35 % faster than 64 KiB here (docs/vault.md). */
+    segmentSize: 1024 * 1024,
+  },
 } as const;

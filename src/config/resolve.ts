@@ -27,6 +27,8 @@ const ENV_KEYS: Record<string, readonly [string, string, 'number' | 'string' | '
   TRAINGUARD_TEXT_COLUMN: ['columns', 'text', 'string'],
   TRAINGUARD_ID_COLUMN: ['columns', 'id', 'string'],
   TRAINGUARD_IMAGE_SIZE: ['data', 'imageSize', 'number'],
+  TRAINGUARD_HOME: ['home', 'dir', 'string'],
+  TRAINGUARD_VAULT_BACKEND: ['vault', 'backend', 'string'],
 };
 
 type Layer = Record<string, Record<string, unknown>>;

@@ -69,6 +69,31 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    home: z
+      .object({
+        /** The TrainGuard home: key files, the encrypted vault, users and grants, the provenance log. */
+        dir: z.string().min(1).default(DEFAULTS.home.dir),
+      })
+      .strict()
+      .prefault({}),
+    vault: z
+      .object({
+        backend: z.enum(['fs', 's3']).default(DEFAULTS.vault.backend),
+        segmentSize: z.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULTS.vault.segmentSize),
+        /** S3-compatible object storage (backend 's3'); credentials come from the AWS SDK's usual chain. */
+        s3: z
+          .object({
+            bucket: z.string().min(3).max(63),
+            endpoint: z.string().url().optional(),
+            region: z.string().default('us-east-1'),
+            prefix: z.string().default(''),
+            forcePathStyle: z.boolean().default(true),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -1,0 +1,14 @@
+export { AccessError } from './errors.ts';
+export type { AccessErrorCode } from './errors.ts';
+export { ROLES, PERMISSIONS, ROLE_PERMISSIONS, isRole, isPermission, rolesWith, decide } from './permissions.ts';
+export type { Role, Permission, PermissionScope, Decision, DecisionReason, DecisionSubject, ScopedGrant } from './permissions.ts';
+export { PRINCIPAL_NAME, DATASET_ID, checkPrincipalName, checkDatasetId } from './model.ts';
+export type { Principal, PrincipalKind, Grant, TokenInfo, TokenRecord, PasswordRecord, AccessEvent, AccessEventBody, AccessEventKind } from './model.ts';
+export { TOKEN_PREFIX, parseToken } from './tokens.ts';
+export { MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, ARGON2_PARAMS } from './passwords.ts';
+export type { AccessStore, AccessReader, AccessTx, GrantFilter, GrantKey, EventQuery } from './store.ts';
+export { MemoryAccessStore } from './state.ts';
+export { FileAccessStore, ACCESS_FILE } from './file-store.ts';
+export type { FileAccessStoreOptions } from './file-store.ts';
+export { AccessControl, DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, LAST_USED_GRANULARITY_MS } from './access-control.ts';
+export type { AccessControlOptions, AccessEvents, CreateTokenOptions, CreatedToken, GrantRequest, GrantListFilter } from './access-control.ts';

@@ -1,0 +1,17 @@
+export { VaultError } from './errors.ts';
+export type { VaultErrorCode } from './errors.ts';
+export { Vault } from './vault.ts';
+export type { VaultOptions, PutSource, PutResult, ObjectInfo, GetOptions, RotationSummary, RewrapFailure } from './vault.ts';
+export type { VaultContext } from './format.ts';
+export { DEFAULT_SEGMENT_SIZE, MIN_SEGMENT_SIZE, MAX_SEGMENT_SIZE, MAX_CONTEXT_BYTES } from './format.ts';
+export type { KeyProvider, KekInfo, KekStatus, WrappedKey } from './keys.ts';
+export { KeyFileProvider } from './key-file.ts';
+export type { KeyFileOptions } from './key-file.ts';
+export { PassphraseKeyProvider, DEFAULT_SCRYPT } from './passphrase.ts';
+export type { PassphraseOptions, ScryptParams } from './passphrase.ts';
+export type { BlobBackend, BlobRead, WriteOptions } from './backend.ts';
+export { FileBackend } from './fs-backend.ts';
+export { MemoryBackend } from './memory-backend.ts';
+export type { FileBackendOptions } from './fs-backend.ts';
+export { openS3Backend } from './s3-backend.ts';
+export type { S3BackendOptions } from './s3-backend.ts';
