@@ -8,6 +8,7 @@ import { ACCESS_FILE_FORMAT, accessFileSchema, stateFromFile } from './schema.ts
 import { copyState, emptyState, SerialQueue, StateAccess } from './state.ts';
 import type { AccessState } from './state.ts';
 import type { AccessReader, AccessStore, AccessTx } from './store.ts';
+import { fsyncDir, isProcessAlive } from '../core/index.ts';
 
 /**
  * An access store in one JSON file, `<dir>/access.json`, for the CLI and the embedded service.
@@ -136,7 +137,7 @@ export class FileAccessStore implements AccessStore {
         await fh.close();
       }
       await rename(temp, this.path);
-      await syncDir(this.dir);
+      await fsyncDir(this.dir);
       // Stat after the rename (which changes ctime); we hold the lock, so no one else wrote since.
       return versionOf(await stat(this.path, { bigint: true }));
     } catch (err) {
@@ -174,7 +175,7 @@ export class FileAccessStore implements AccessStore {
         const held = await readFile(this.#lockPath, 'utf8').catch(() => undefined);
         if (held === undefined) continue; // released meanwhile
         const pid = Number(/^([1-9][0-9]*) /.exec(held)?.[1] ?? NaN);
-        if (Number.isSafeInteger(pid) && !isAlive(pid)) {
+        if (Number.isSafeInteger(pid) && !isProcessAlive(pid)) {
           await this.#breakStaleLock(held);
           continue;
         }
@@ -218,25 +219,6 @@ function checkMode(path: string, st: BigIntStats): void {
       path,
       hint: `it holds password and token hashes: run chmod 600 ${path}`,
     });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

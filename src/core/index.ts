@@ -6,3 +6,4 @@ export { createRng } from './rng.ts';
 export type { Rng } from './rng.ts';
 export { SEVERITIES, severityRank, isSeverity, silentLogger } from './types.ts';
 export type { Severity, Finding, ProgressFn, Logger } from './types.ts';
+export { fsyncDir, isProcessAlive } from './durable-fs.ts';

@@ -35,6 +35,7 @@ import {
   readTileBytes,
 } from './tiles.ts';
 import type { StoredObject, TileStorage } from './tiles.ts';
+import { isProcessAlive } from '../core/index.ts';
 
 /** Journal of idempotency keys: `<index> <base64(utf8 key)>\n`, in index order. Not part of the served tiles. */
 const KEYS_JOURNAL = '.state/idempotency';
@@ -221,7 +222,7 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
     const held = await readFile(lockPath, 'utf8').catch(() => undefined);
     if (held === undefined) continue; // released meanwhile: try again
     const pid = Number(/^([1-9][0-9]*) /.exec(held)?.[1] ?? NaN);
-    if (!Number.isSafeInteger(pid) || isAlive(pid)) {
+    if (!Number.isSafeInteger(pid) || isProcessAlive(pid)) {
       throw new LedgerError('LEDGER_LOCKED', `log ${dir} is locked by ${Number.isSafeInteger(pid) ? `process ${pid}` : 'an unknown process'}`, {
         path: lockPath,
         hint: 'only one writer may append to a log: stop the other writer, or open the log read-only; delete LOCK only if no writer runs',
@@ -243,16 +244,6 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
     path: lockPath,
     hint: 'another writer keeps taking the lock; stop it and retry',
   });
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A small LRU for immutable (full) tiles and bundles. */

@@ -12,6 +12,7 @@ import { mkdir, open, rename, rm, truncate as truncateFile } from 'node:fs/promi
 import { dirname, join, sep } from 'node:path';
 import { HASH_SIZE } from './merkle.ts';
 import { LedgerError } from './errors.ts';
+import { fsyncDir } from '../core/index.ts';
 
 /** Tile height: each tile holds 2^8 = 256 hashes (C2SP tlog-tiles fixes it). */
 export const TILE_HEIGHT = 8;
@@ -348,13 +349,7 @@ export class FileTileStorage implements TileStorage {
   }
 
   async #syncDir(dir: string): Promise<void> {
-    if (!this.#fsync) return;
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    if (this.#fsync) await fsyncDir(dir);
   }
 
   /** mkdir -p, fsyncing the parent of every directory it creates so the new entries survive a crash. */

@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { checkBlobName } from './backend.ts';
 import type { BlobBackend, BlobRead, WriteOptions } from './backend.ts';
 import { VaultError } from './errors.ts';
+import { fsyncDir } from '../core/index.ts';
 
 export interface FileBackendOptions {
   /** fsync files and folders (default true). Turn off only for throwaway stores. */
@@ -212,13 +213,7 @@ export class FileBackend implements BlobBackend {
   }
 
   async #syncDir(dir: string): Promise<void> {
-    if (!this.#fsync) return;
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    if (this.#fsync) await fsyncDir(dir);
   }
 
   /** mkdir -p that fsyncs the parent of each folder it creates, so new entries survive a crash. */

@@ -11,6 +11,7 @@ import { VaultError } from './errors.ts';
 import { isValidKekId } from './format.ts';
 import { openDek, sealDek, sealedWith, wrongKey } from './keys.ts';
 import type { KekInfo, KekStatus, KeyProvider, WrappedKey } from './keys.ts';
+import { fsyncDir } from '../core/index.ts';
 
 const FILE_FORMAT = 'trainguard-vault-keys';
 const FILE_VERSION = 1;
@@ -98,7 +99,7 @@ export class KeyFileProvider implements KeyProvider {
       } finally {
         await fh.close();
       }
-      await syncDir(dirname(path));
+      await fsyncDir(dirname(path));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
       throw ioError(path, 'creating', err);
@@ -201,7 +202,7 @@ export class KeyFileProvider implements KeyProvider {
         await fh.close();
       }
       await rename(tmp, this.path);
-      await syncDir(dir);
+      await fsyncDir(dir);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw ioError(this.path, 'writing', err);
@@ -263,11 +264,3 @@ function ioError(path: string, doing: string, cause: unknown): VaultError {
   return new VaultError('VAULT_IO', `${doing} key file ${path} failed (${code})`, { file: path, hint: 'check the path and its permissions', cause });
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
