@@ -12,11 +12,13 @@ const allowed = {
   ledger: ['core'],
   vault: ['core'],
   access: ['core'],
+  store: ['core'],
+  jobs: ['core'],
   features: ['data', 'compute', 'core'],
   detectors: ['features', 'data', 'compute', 'core'],
   scan: ['detectors', 'features', 'data', 'compute', 'core'],
   redteam: ['data', 'compute', 'core'],
-  app: ['scan', 'redteam', 'ledger', 'vault', 'access', 'detectors', 'features', 'data', 'compute', 'config', 'core'],
+  app: ['scan', 'redteam', 'ledger', 'vault', 'access', 'store', 'jobs', 'detectors', 'features', 'data', 'compute', 'config', 'core'],
   cli: ['app', 'config', 'core'],
 };
 const modules = Object.keys(allowed);

@@ -1,0 +1,111 @@
+import type { Selectable } from 'kysely';
+import { translateWriteError } from './errors.ts';
+import type { Executor } from './executor.ts';
+import { toJson } from './schema.ts';
+import type { DatasetsTable, SourcesTable } from './schema.ts';
+
+export interface NewDataset {
+  readonly id: string;
+  readonly name: string;
+  readonly labelSet: readonly string[];
+  /** The column schema the dataset was created with (JSON). */
+  readonly schema: unknown;
+  /** Policy: quarantine threshold, two-person rule for high severity, ... (JSON; the app owns the shape). */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly createdBy: string;
+}
+
+export interface DatasetRecord extends NewDataset {
+  readonly createdAt: Date;
+}
+
+export interface SourceRecord {
+  readonly id: string;
+  readonly datasetId: string;
+  readonly name: string;
+  readonly createdAt: Date;
+}
+
+function toDataset(row: Selectable<DatasetsTable>): DatasetRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    labelSet: row.label_set as string[],
+    schema: row.schema,
+    settings: row.settings as Record<string, unknown>,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+  };
+}
+
+function toSource(row: Selectable<SourcesTable>): SourceRecord {
+  return { id: row.id, datasetId: row.dataset_id, name: row.name, createdAt: row.created_at };
+}
+
+/** Datasets: a name, its label set, schema and review policy. */
+export class DatasetRepo {
+  constructor(private readonly db: Executor) {}
+
+  /** Adds a dataset; STORE_CONFLICT when the id is taken. */
+  async create(dataset: NewDataset): Promise<DatasetRecord> {
+    try {
+      const row = await this.db.insertInto('datasets').values({
+        id: dataset.id,
+        name: dataset.name,
+        label_set: toJson(dataset.labelSet),
+        schema: toJson(dataset.schema),
+        settings: toJson(dataset.settings),
+        created_by: dataset.createdBy,
+      }).returningAll().executeTakeFirstOrThrow();
+      return toDataset(row);
+    } catch (err) {
+      return translateWriteError(err, `dataset ${dataset.id}`);
+    }
+  }
+
+  async get(id: string): Promise<DatasetRecord | undefined> {
+    const row = await this.db.selectFrom('datasets').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toDataset(row);
+  }
+
+  /** All datasets, by id. */
+  async list(): Promise<DatasetRecord[]> {
+    const rows = await this.db.selectFrom('datasets').selectAll().orderBy('id').execute();
+    return rows.map(toDataset);
+  }
+
+  /** Replaces a dataset's settings; false when there is no such dataset. */
+  async updateSettings(id: string, settings: Readonly<Record<string, unknown>>): Promise<boolean> {
+    const res = await this.db.updateTable('datasets').set({ settings: toJson(settings) }).where('id', '=', id).executeTakeFirst();
+    return res.numUpdatedRows > 0n;
+  }
+}
+
+/** Sources: where a dataset's batches come from (a team, a crawler, a vendor). */
+export class SourceRepo {
+  constructor(private readonly db: Executor) {}
+
+  /** The source named `name` in the dataset, created with `id` if it does not exist yet. */
+  async ensure(source: { readonly id: string; readonly datasetId: string; readonly name: string }): Promise<SourceRecord> {
+    try {
+      await this.db.insertInto('sources').values({ id: source.id, dataset_id: source.datasetId, name: source.name })
+        .onConflict((oc) => oc.columns(['dataset_id', 'name']).doNothing()).execute();
+    } catch (err) {
+      translateWriteError(err, `source ${source.name}`);
+    }
+    const row = await this.db.selectFrom('sources').selectAll()
+      .where('dataset_id', '=', source.datasetId).where('name', '=', source.name).executeTakeFirstOrThrow();
+    return toSource(row);
+  }
+
+  async get(id: string): Promise<SourceRecord | undefined> {
+    const row = await this.db.selectFrom('sources').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toSource(row);
+  }
+
+  /** A dataset's sources, by name. */
+  async list(datasetId: string): Promise<SourceRecord[]> {
+    const rows = await this.db.selectFrom('sources').selectAll().where('dataset_id', '=', datasetId).orderBy('name').execute();
+    return rows.map(toSource);
+  }
+}

@@ -1,0 +1,186 @@
+import type { Migration } from './migrations.ts';
+
+const HEX64 = `'^[0-9a-f]{64}$'`;
+const SEVERITY = `('info', 'low', 'medium', 'high', 'critical')`;
+
+/**
+ * The service schema, version by version. Never edit a shipped migration (its checksum is recorded
+ * in every database it ran on); add the next one. docs/store.md explains each table.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'service schema',
+    statements: [
+      `create table datasets (
+        id text primary key,
+        name text not null,
+        label_set jsonb not null,
+        schema jsonb not null,
+        settings jsonb not null,
+        created_at timestamptz not null default now(),
+        created_by text not null)`,
+      `create table sources (
+        id text primary key,
+        dataset_id text not null references datasets (id),
+        name text not null,
+        created_at timestamptz not null default now(),
+        unique (dataset_id, name))`,
+      `create table batches (
+        id text primary key,
+        dataset_id text not null references datasets (id),
+        source_id text not null references sources (id),
+        contributor_id text not null,
+        idempotency_key text unique,
+        format text not null,
+        file_sha256 text not null check (file_sha256 ~ ${HEX64}),
+        blob_sha256 text not null check (blob_sha256 ~ ${HEX64}),
+        sample_count integer not null check (sample_count >= 0),
+        sample_root text not null,
+        status text not null check (status in ('received', 'scanning', 'scanned', 'failed')),
+        log_index bigint check (log_index >= 0),
+        error text,
+        created_at timestamptz not null default now(),
+        unique (id, dataset_id))`,
+      `create index batches_by_dataset on batches (dataset_id, created_at)`,
+      // No content column: content lives encrypted in the vault, found by batch blob + row_index.
+      // This is the bulk-insert table, so its checks are cheap ones (the repository checks the hex
+      // form) and one composite foreign key stands for both dataset and batch: each foreign key
+      // costs a lookup per row, the larger part of a 1,000-row insert on PGlite.
+      `create table samples (
+        dataset_id text not null,
+        id text not null check (octet_length(id) = 64),
+        batch_id text not null,
+        row_index integer not null check (row_index >= 0),
+        external_id text,
+        label text not null,
+        content_id text not null check (octet_length(content_id) = 64),
+        parent_id text check (octet_length(parent_id) = 64),
+        status text not null default 'pending' check (status in ('pending', 'accepted', 'quarantined', 'rejected')),
+        created_at timestamptz not null default now(),
+        primary key (dataset_id, id),
+        unique (batch_id, row_index),
+        foreign key (batch_id, dataset_id) references batches (id, dataset_id))`,
+      `create index samples_by_status on samples (dataset_id, status, id)`,
+      `create table scans (
+        id text primary key,
+        dataset_id text not null references datasets (id),
+        batch_id text not null references batches (id),
+        job_id text unique,
+        report_sha256 text not null check (report_sha256 ~ ${HEX64}),
+        stats jsonb not null,
+        created_at timestamptz not null default now())`,
+      `create table findings (
+        id bigserial primary key,
+        scan_id text not null references scans (id),
+        dataset_id text not null,
+        sample_id text not null,
+        detector text not null,
+        code text not null,
+        score real not null check (score >= 0 and score <= 1),
+        severity text not null check (severity in ${SEVERITY}),
+        message text not null,
+        evidence jsonb not null,
+        foreign key (dataset_id, sample_id) references samples (dataset_id, id))`,
+      // A review task shows its sample's findings, strongest first.
+      `create index findings_by_sample on findings (dataset_id, sample_id, score desc)`,
+      `create index findings_by_scan on findings (scan_id)`,
+      // severity_rank and score order the queue; score is double precision so that a cursor's
+      // score compares exactly (a real read back as a JS number would not).
+      `create table review_tasks (
+        id text primary key,
+        dataset_id text not null,
+        sample_id text not null,
+        severity text not null check (severity in ${SEVERITY}),
+        severity_rank smallint not null,
+        score double precision not null check (score >= 0 and score <= 1),
+        status text not null default 'open' check (status in ('open', 'decided')),
+        required_approvals smallint not null check (required_approvals between 1 and 10),
+        created_at timestamptz not null default now(),
+        decided_at timestamptz,
+        check ((status = 'decided') = (decided_at is not null)),
+        foreign key (dataset_id, sample_id) references samples (dataset_id, id))`,
+      `create index review_queue on review_tasks (dataset_id, severity_rank desc, score desc, id desc) where status = 'open'`,
+      `create unique index review_one_open_task on review_tasks (dataset_id, sample_id) where status = 'open'`,
+      `create table decisions (
+        id text primary key,
+        task_id text not null references review_tasks (id),
+        reviewer_id text not null,
+        action text not null check (action in ('approve', 'reject', 'relabel')),
+        new_label text,
+        reason text,
+        log_index bigint check (log_index >= 0),
+        created_at timestamptz not null default now(),
+        unique (task_id, reviewer_id),
+        check ((action = 'relabel') = (new_label is not null)))`,
+      `create table snapshots (
+        id text primary key,
+        dataset_id text not null references datasets (id),
+        parent_id text references snapshots (id),
+        created_by text not null,
+        sample_count integer not null check (sample_count >= 0),
+        sample_root text not null,
+        envelope_sha256 text not null check (envelope_sha256 ~ ${HEX64}),
+        log_index bigint check (log_index >= 0),
+        created_at timestamptz not null default now())`,
+      `create index snapshots_by_dataset on snapshots (dataset_id, created_at)`,
+      `create table jobs (
+        id text primary key,
+        kind text not null,
+        payload jsonb not null,
+        status text not null default 'queued' check (status in ('queued', 'active', 'done', 'failed')),
+        attempts integer not null default 0 check (attempts >= 0),
+        max_attempts integer not null check (max_attempts >= 1),
+        run_after timestamptz not null default now(),
+        locked_by text,
+        locked_until timestamptz,
+        last_error text,
+        result jsonb,
+        created_at timestamptz not null default clock_timestamp(),
+        updated_at timestamptz not null default clock_timestamp(),
+        singleton_key text unique,
+        check ((status = 'active') = (locked_by is not null and locked_until is not null)))`,
+      // Claiming scans only runnable jobs: queued ones and active ones whose lease may have run out.
+      `create index jobs_runnable on jobs (created_at, id) where status in ('queued', 'active')`,
+      `create table access_principals (
+        id text primary key,
+        name text not null unique,
+        kind text not null check (kind in ('user', 'service')),
+        created_at timestamptz not null,
+        disabled boolean not null)`,
+      `create table access_tokens (
+        ord bigint generated always as identity,
+        id text primary key,
+        principal_id text not null references access_principals (id),
+        name text not null,
+        created_at timestamptz not null,
+        created_by text not null,
+        expires_at timestamptz not null,
+        revoked_at timestamptz,
+        last_used_at timestamptz,
+        secret_sha256 text not null check (secret_sha256 ~ ${HEX64}))`,
+      `create index access_tokens_by_principal on access_tokens (principal_id, ord)`,
+      `create table access_passwords (
+        principal_id text primary key references access_principals (id),
+        hash text not null,
+        set_at timestamptz not null)`,
+      `create table access_grants (
+        ord bigint generated always as identity primary key,
+        principal_id text not null references access_principals (id),
+        role text not null,
+        dataset_id text,
+        granted_at timestamptz not null,
+        granted_by text)`,
+      // One grant per principal × role × scope; coalesce makes the global scope (null) one value
+      // (dataset ids are never empty) on every PostgreSQL version.
+      `create unique index access_grants_unique on access_grants (principal_id, role, (coalesce(dataset_id, '')))`,
+      // seq is assigned max + 1 inside the SERIALIZABLE transaction, not from a sequence: a sequence
+      // hands out numbers at insert time, so a reader could see 6 commit before 5 and skip 5 forever.
+      `create table access_events (
+        seq bigint primary key check (seq >= 1),
+        kind text not null,
+        at timestamptz not null,
+        body jsonb not null)`,
+    ],
+  },
+];
