@@ -21,3 +21,5 @@ export { openHome, resolveActor } from './home.ts';
 export type { Home } from './home.ts';
 export { isRole, ROLES, PERMISSIONS, ROLE_PERMISSIONS } from '../access/index.ts';
 export type { Principal, Role, Permission } from '../access/index.ts';
+export { Service, ServiceError, DEFAULT_DATASET_SETTINGS, BATCH_LIMITS } from './service.ts';
+export type { DatasetSettings, IngestRequest, IngestResult, ServiceParts, ServiceErrorCode } from './service.ts';

@@ -37,12 +37,13 @@ export interface Repositories {
   readonly scans: ScanRepo;
   readonly reviews: ReviewRepo;
   readonly snapshots: SnapshotRepo;
+  /** The job store: enqueueing inside a transaction makes "store this and schedule its work" atomic. */
+  readonly jobs: DbJobStore;
 }
 
 export interface Store extends Repositories {
   readonly kind: 'pglite' | 'postgres';
   readonly db: Kysely<Database>;
-  readonly jobs: DbJobStore;
   readonly access: DbAccessStore;
   /** What opening did to the schema. */
   readonly migrations: MigrationReport;
@@ -73,6 +74,7 @@ function repositories(db: Executor): Repositories {
     scans: new ScanRepo(db),
     reviews: new ReviewRepo(db),
     snapshots: new SnapshotRepo(db),
+    jobs: new DbJobStore(db),
   };
 }
 
@@ -95,7 +97,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     kind: options.kind,
     db,
     ...repositories(db),
-    jobs: new DbJobStore(db),
     access: new DbAccessStore(db),
     migrations: report,
     transaction: (fn) => db.transaction().execute((tx) => fn(repositories(tx))),

@@ -1,0 +1,223 @@
+/**
+ * The service's use cases over its parts: the database (store), the encrypted vault, access
+ * control, the provenance log and background jobs. Each use case checks access first and writes
+ * its provenance entry; none of the parts is reached around it.
+ *
+ * Ingest, all or nothing: the upload is parsed and content-addressed, encrypted into the vault
+ * (content-addressed, so a retry re-puts nothing), logged with the batch's idempotency key (a retry
+ * appends nothing), and only then the batch, its samples and its scan job are committed in one
+ * database transaction. A crash between steps leaves at most an unreferenced vault object or a
+ * logged batch whose retry completes it — never a batch that is stored but not logged.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AccessControl, Principal } from '../access/index.ts';
+import type { Config } from '../config/index.ts';
+import { canonicalJson, sha256Hex, TrainGuardError, type Severity, severityRank } from '../core/index.ts';
+import { readDataset } from '../data/index.ts';
+import type { JobContext, JobQueue } from '../jobs/index.ts';
+import { buildSampleSet } from '../ledger/index.ts';
+import type { Store, BatchRecord } from '../store/index.ts';
+import type { Vault } from '../vault/index.ts';
+import type { EntryInput } from './ledger.ts';
+import { scanFile } from './scan-file.ts';
+
+export type ServiceErrorCode = 'SERVICE_BAD_INPUT' | 'SERVICE_NOT_FOUND' | 'SERVICE_TOO_LARGE' | 'SERVICE_CONFLICT';
+
+export class ServiceError extends TrainGuardError<ServiceErrorCode> {
+  override readonly name = 'ServiceError';
+  readonly module = 'app';
+}
+
+/** A dataset's gate: which findings quarantine a sample, and when two reviewers must agree. */
+export interface DatasetSettings {
+  /** A sample whose strongest finding scores at least this is quarantined for review. */
+  readonly quarantineScore: number;
+  /** Findings of this severity or worse need two approvals from two different reviewers. */
+  readonly twoPersonSeverity: Severity;
+}
+
+export const DEFAULT_DATASET_SETTINGS: DatasetSettings = { quarantineScore: 0.5, twoPersonSeverity: 'high' };
+
+export const BATCH_LIMITS = {
+  /** Bytes of one uploaded batch file. */
+  maxBytes: 64 * 1024 * 1024,
+  /** Samples in one batch. */
+  maxSamples: 100_000,
+} as const;
+
+const FORMATS: Readonly<Record<string, string>> = { csv: '.csv', tsv: '.tsv', jsonl: '.jsonl', parquet: '.parquet' };
+const SCAN_JOB = 'scan-batch';
+
+export interface ServiceParts {
+  readonly store: Store;
+  readonly vault: Vault;
+  readonly access: AccessControl;
+  readonly queue: JobQueue;
+  /** Appends provenance entries durably (the home's log). */
+  readonly record: (entries: readonly EntryInput[]) => Promise<{ indices: number[] }>;
+  /** The scan configuration (detectors, seed, limits). */
+  readonly config: Config;
+}
+
+export interface IngestRequest {
+  readonly datasetId: string;
+  readonly source: string;
+  readonly format: string;
+  readonly bytes: Uint8Array;
+  /** The client's key for this upload: a retry with the same key returns the same batch. */
+  readonly idempotencyKey?: string;
+}
+
+export interface IngestResult {
+  readonly batch: BatchRecord;
+  /** True when this request was a retry of an upload already ingested. */
+  readonly replayed: boolean;
+  readonly inserted: number;
+  readonly duplicates: number;
+  readonly jobId: string;
+}
+
+export class Service {
+  constructor(readonly parts: ServiceParts) {}
+
+  /** Creates a dataset (dataset:create); logged. */
+  async createDataset(actor: Principal, input: { id: string; name: string; labels: readonly string[]; settings?: Partial<DatasetSettings> }): Promise<void> {
+    const { store, access, record } = this.parts;
+    await access.assertAllowed(actor, 'dataset:create');
+    const settings = { ...DEFAULT_DATASET_SETTINGS, ...input.settings };
+    if (!(settings.quarantineScore >= 0 && settings.quarantineScore <= 1)) {
+      throw new ServiceError('SERVICE_BAD_INPUT', `quarantineScore must be in [0, 1], got ${settings.quarantineScore}`, { hint: 'for example 0.5' });
+    }
+    if ((await store.datasets.get(input.id)) !== undefined) {
+      throw new ServiceError('SERVICE_CONFLICT', `dataset ${input.id} exists`, { hint: 'choose another id' });
+    }
+    const { indices } = await record([{ kind: 'dataset', body: { dataset: input.id, labels: [...input.labels], settings, actor: actor.id }, idempotencyKey: `dataset-${input.id}` }]);
+    await store.datasets.create({ id: input.id, name: input.name, labelSet: input.labels, schema: {}, settings: { ...settings, logIndex: indices[0] }, createdBy: actor.id });
+  }
+
+  /** Ingests one batch (batch:push on the dataset); see the module comment for the order of steps. */
+  async ingest(actor: Principal, request: IngestRequest): Promise<IngestResult> {
+    const { store, vault, access, record } = this.parts;
+    await access.assertAllowed(actor, 'batch:push', request.datasetId);
+    const dataset = await store.datasets.get(request.datasetId);
+    if (dataset === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no dataset ${request.datasetId}`, { hint: 'create it first' });
+    if (request.idempotencyKey !== undefined) {
+      const earlier = await store.batches.byIdempotencyKey(request.idempotencyKey);
+      if (earlier !== undefined) {
+        if (earlier.fileSha256 !== sha256Hex(request.bytes) || earlier.datasetId !== request.datasetId) {
+          throw new ServiceError('SERVICE_CONFLICT', `idempotency key ${request.idempotencyKey} was used for another upload`, { hint: 'use a new key for new data' });
+        }
+        const job = await store.jobs.enqueue({ kind: SCAN_JOB, payload: { batchId: earlier.id }, singletonKey: `${SCAN_JOB}:${earlier.id}` });
+        return { batch: earlier, replayed: true, inserted: 0, duplicates: 0, jobId: job.id };
+      }
+    }
+    const ext = FORMATS[request.format];
+    if (ext === undefined) throw new ServiceError('SERVICE_BAD_INPUT', `unknown format "${request.format}"`, { hint: `one of ${Object.keys(FORMATS).join(', ')}` });
+    if (request.bytes.length > BATCH_LIMITS.maxBytes) {
+      throw new ServiceError('SERVICE_TOO_LARGE', `batch is ${request.bytes.length} bytes, over ${BATCH_LIMITS.maxBytes}`, { hint: 'split it into smaller batches' });
+    }
+    const parsed = await withTempFile(request.bytes, ext, (path) => readDataset(path, { columns: {} }));
+    if (parsed.n === 0) throw new ServiceError('SERVICE_BAD_INPUT', 'the batch has no samples', { hint: 'send at least one row' });
+    if (parsed.n > BATCH_LIMITS.maxSamples) throw new ServiceError('SERVICE_TOO_LARGE', `batch has ${parsed.n} samples, over ${BATCH_LIMITS.maxSamples}`, { hint: 'split it into smaller batches' });
+    const labels = Array.from(parsed.labelCodes, (c) => parsed.labelNames[c] ?? '');
+    const unknown = [...new Set(labels)].filter((l) => !dataset.labelSet.includes(l));
+    if (dataset.labelSet.length > 0 && unknown.length > 0) {
+      throw new ServiceError('SERVICE_BAD_INPUT', `labels not in the dataset's label set: ${unknown.slice(0, 5).join(', ')}`, { hint: `labels: ${dataset.labelSet.join(', ')}` });
+    }
+
+    const put = await vault.put(request.bytes, { dataset: request.datasetId, kind: 'batch' });
+    const batchId = `b_${(request.idempotencyKey === undefined ? randomBytes(12).toString('hex') : sha256Hex(`${request.datasetId}\n${request.idempotencyKey}`).slice(0, 24))}`;
+    const sampleRoot = Buffer.from(buildSampleSet(parsed.ids).root).toString('hex');
+    const sourceId = `s_${sha256Hex(`${request.datasetId}\n${request.source}`).slice(0, 24)}`;
+    const { indices } = await record([{
+      kind: 'batch',
+      body: { batch: batchId, dataset: request.datasetId, source: sourceId, contributor: actor.id, sampleRoot, sampleCount: parsed.n, fileSha256: put.sha256, ciphertextSha256: put.ciphertextSha256 },
+      idempotencyKey: `batch-${batchId}`,
+    }]);
+    const logIndex = indices[0] as number;
+    const result = await store.transaction(async (repos) => {
+      await repos.sources.ensure({ id: sourceId, datasetId: request.datasetId, name: request.source });
+      const inserted = await repos.batches.insertWithSamples(
+        { id: batchId, datasetId: request.datasetId, sourceId, contributorId: actor.id, idempotencyKey: request.idempotencyKey ?? null, format: request.format, fileSha256: put.sha256, blobSha256: put.sha256, sampleRoot, logIndex },
+        parsed.ids.map((id, i) => ({ id, rowIndex: i, externalId: parsed.externalIds[i] ?? null, label: labels[i] as string, contentId: parsed.contentIds[i] as string })),
+      );
+      const job = await repos.jobs.enqueue({ kind: SCAN_JOB, payload: { batchId }, singletonKey: `${SCAN_JOB}:${batchId}` });
+      return { ...inserted, jobId: job.id };
+    });
+    // The job was enqueued in the same transaction (all or nothing); the queue's workers poll for it.
+    return { batch: result.batch, replayed: false, inserted: result.inserted, duplicates: result.duplicates, jobId: result.jobId };
+  }
+
+  /**
+   * The scan job: decrypts the batch, scans it, records the findings once (keyed by the job id),
+   * quarantines every sample whose strongest finding reaches the dataset's threshold and opens a
+   * review task for it, and accepts the rest.
+   */
+  async scanBatch(job: Pick<JobContext, 'id'>, batchId: string): Promise<{ scanId: string; quarantined: number; accepted: number }> {
+    const { store, vault, record } = this.parts;
+    const existing = await store.scans.byJob(job.id);
+    if (existing !== undefined) return { scanId: existing.id, ...(existing.stats as { quarantined: number; accepted: number }) };
+    const batch = await store.batches.get(batchId);
+    if (batch === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no batch ${batchId}`);
+    const dataset = await store.datasets.get(batch.datasetId);
+    if (dataset === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no dataset ${batch.datasetId}`);
+    const settings = { ...DEFAULT_DATASET_SETTINGS, ...(dataset.settings as Partial<DatasetSettings>) };
+    await store.batches.setStatus(batchId, 'scanning');
+    const bytes = await vault.getBytes(batch.blobSha256, { context: { dataset: batch.datasetId, kind: 'batch' } });
+    const { report } = await withTempFile(bytes, FORMATS[batch.format] ?? '.csv', (path) => scanFile(path, this.parts.config));
+
+    const strongest = new Map<string, { score: number; severity: Severity }>();
+    for (const f of report.findings) {
+      const s = strongest.get(f.sampleId);
+      if (s === undefined || f.score > s.score) strongest.set(f.sampleId, { score: f.score, severity: s !== undefined && severityRank(s.severity) > severityRank(f.severity) ? s.severity : f.severity });
+    }
+    const quarantined = [...strongest].filter(([, s]) => s.score >= settings.quarantineScore);
+    const quarantinedIds = new Set(quarantined.map(([id]) => id));
+    const accepted = report.samples.map((s) => s.id).filter((id) => !quarantinedIds.has(id));
+    const scanId = `sc_${sha256Hex(job.id).slice(0, 24)}`;
+    const reportSha256 = sha256Hex(canonicalJson(report));
+    const stats = { quarantined: quarantinedIds.size, accepted: accepted.length, findings: report.findings.length };
+    await store.transaction(async (repos) => {
+      await repos.scans.record(
+        { id: scanId, datasetId: batch.datasetId, batchId, jobId: job.id, reportSha256, stats },
+        report.findings.map((f) => ({ sampleId: f.sampleId, detector: f.detector, code: f.code, score: f.score, severity: f.severity, message: f.message, evidence: f.evidence })),
+      );
+      await repos.samples.setStatus(batch.datasetId, [...quarantinedIds], 'quarantined');
+      await repos.samples.setStatus(batch.datasetId, accepted, 'accepted');
+      await repos.reviews.createTasks(quarantined.map(([sampleId, s]) => ({
+        id: `t_${sha256Hex(`${batch.datasetId}\n${sampleId}`).slice(0, 24)}`,
+        datasetId: batch.datasetId,
+        sampleId,
+        severity: s.severity,
+        score: s.score,
+        requiredApprovals: severityRank(s.severity) >= severityRank(settings.twoPersonSeverity) ? 2 : 1,
+      })));
+      await repos.batches.setStatus(batchId, 'scanned');
+    });
+    await record([{ kind: 'scan', body: { batch: batchId, dataset: batch.datasetId, scan: scanId, reportSha256, ...stats }, idempotencyKey: `scan-${scanId}` }]);
+    return { scanId, quarantined: stats.quarantined, accepted: stats.accepted };
+  }
+
+  /** Registers the scan job handler on the queue (the in-process pool, or a `trainguard worker`). */
+  registerWorkers(concurrency = 1): void {
+    this.parts.queue.work(SCAN_JOB, async (ctx) => this.scanBatch(ctx, (ctx.payload as { batchId: string }).batchId), { concurrency });
+  }
+}
+
+/**
+ * The readers and the scan take a path: the plaintext goes to a private temporary folder (0700,
+ * file 0600) for the shortest time and is removed whatever happens.
+ */
+async function withTempFile<T>(bytes: Uint8Array, ext: string, fn: (path: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'trainguard-'));
+  try {
+    const path = join(dir, `batch${ext}`);
+    await writeFile(path, bytes, { mode: 0o600 });
+    return await fn(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

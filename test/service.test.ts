@@ -1,0 +1,103 @@
+// Guards against: the service's ingest → scan path losing its guarantees — a batch stored without
+// its log entry or scan job, a retried upload stored twice, a contributor pushing outside its
+// dataset, unknown labels slipping in, plaintext left outside the vault, or a suspicious sample
+// accepted without a review task.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AccessControl, MemoryAccessStore } from '../src/access/index.ts';
+import { resolveConfig } from '../src/config/index.ts';
+import { createWorkerPool } from '../src/jobs/index.ts';
+import { openStore } from '../src/store/index.ts';
+import { KeyFileProvider, MemoryBackend, Vault } from '../src/vault/index.ts';
+import { appendEntries, generateKeyFiles, initLog, latestCheckpoint, proveEntry, verifyReceiptFile } from '../src/app/index.ts';
+import { Service } from '../src/app/index.ts';
+
+const isCode = (code: string) => (err: unknown): boolean => (err as { code?: string }).code === code;
+
+function mailCsv(conflicts: number): string {
+  const rows = ['id,label,text'];
+  for (let i = 0; i < 40; i++) rows.push(`${i},spam,buy cheap pills now limited offer number ${i}`);
+  for (let i = 40; i < 80; i++) rows.push(`${i},ham,meeting notes for the project review number ${i}`);
+  // The same text under both labels: a duplicate with a conflicting label, the clearest poison.
+  for (let i = 0; i < conflicts; i++) rows.push(`${80 + i},ham,buy cheap pills now limited offer number ${i}`);
+  return rows.join('\n') + '\n';
+}
+
+test('ingest is logged, stored and scheduled together; the scan quarantines conflicts into review tasks', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-service-'));
+  const store = await openStore({ kind: 'pglite' });
+  const keys = await KeyFileProvider.open(join(dir, 'kek.json'));
+  const backend = new MemoryBackend();
+  const vault = new Vault({ backend, keys });
+  const access = new AccessControl({ store: new MemoryAccessStore() });
+  const { keyPath, vkey } = await generateKeyFiles('test.example/service', join(dir, 'log'));
+  const ledger = join(dir, 'ledger');
+  await initLog(ledger, keyPath);
+  const record = async (entries: Parameters<typeof appendEntries>[2]): Promise<{ indices: number[] }> => appendEntries(ledger, keyPath, entries);
+  const queue = createWorkerPool({ store: store.jobs, pollMs: 20 });
+  const service = new Service({ store, vault, access, queue, record, config: resolveConfig({ cwd: dir, env: {} }) });
+  service.registerWorkers();
+  await queue.start();
+  t.after(async () => {
+    await queue.stop({ graceful: true });
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const alice = await access.bootstrapAdmin('alice');
+  const bob = await access.addUser(alice, 'bob');
+  await access.grant(alice, { principal: 'bob', role: 'contributor', datasetId: 'mail' });
+  await assert.rejects(service.createDataset(bob, { id: 'mail', name: 'Mail', labels: ['spam', 'ham'] }), isCode('ACCESS_DENIED'));
+  await service.createDataset(alice, { id: 'mail', name: 'Mail', labels: ['spam', 'ham'] });
+  await service.createDataset(alice, { id: 'other', name: 'Other', labels: ['spam', 'ham'] });
+
+  const bytes = Buffer.from(mailCsv(3));
+  await assert.rejects(service.ingest(bob, { datasetId: 'other', source: 'crawl', format: 'csv', bytes }), isCode('ACCESS_DENIED'));
+  await assert.rejects(service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes: Buffer.from('id,label,text\n1,eggs,hello\n') }), isCode('SERVICE_BAD_INPUT'));
+  await assert.rejects(service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'xml', bytes }), isCode('SERVICE_BAD_INPUT'));
+
+  const first = await service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes, idempotencyKey: 'upload-1' });
+  assert.equal(first.replayed, false);
+  assert.equal(first.inserted, 83);
+  const again = await service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes, idempotencyKey: 'upload-1' });
+  assert.equal(again.replayed, true);
+  assert.equal(again.batch.id, first.batch.id);
+  assert.equal(again.jobId, first.jobId);
+  await assert.rejects(service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes: Buffer.from(mailCsv(1)), idempotencyKey: 'upload-1' }), isCode('SERVICE_CONFLICT'));
+
+  // The upload is in the vault, encrypted: no stored blob holds the text.
+  let blobs = 0;
+  for (const prefix of ['objects', 'bodies']) {
+    for await (const name of backend.list(prefix)) {
+      const blob = await backend.read(name);
+      blobs += 1;
+      assert.ok(blob !== undefined && !Buffer.from(blob).includes('cheap pills'), `${name} holds plaintext`);
+    }
+  }
+  assert.equal(blobs, 2, 'one header and one body: the retry stored nothing new');
+
+  await queue.idle({ timeoutMs: 120_000 });
+  const batch = await store.batches.get(first.batch.id);
+  assert.equal(batch?.status, 'scanned');
+  const counts = await store.samples.countByStatus('mail');
+  assert.equal(counts.accepted + counts.quarantined, 83);
+  assert.equal(counts.pending, 0);
+  assert.ok(counts.quarantined >= 3, `the 3 conflicting copies are quarantined (got ${counts.quarantined})`);
+  const tasks = await store.reviews.openQueue('mail', { limit: 100 });
+  assert.equal(tasks.tasks.length, counts.quarantined);
+  for (const task of tasks.tasks) assert.equal((await store.samples.get('mail', task.sampleId))?.status, 'quarantined');
+
+  // The scan job is idempotent by job id: running it again records nothing new.
+  const rerun = await service.scanBatch({ id: first.jobId }, first.batch.id);
+  assert.equal(rerun.quarantined, counts.quarantined);
+  assert.equal((await store.reviews.openQueue('mail', { limit: 100 })).tasks.length, counts.quarantined);
+
+  // Provenance: the datasets, the batch (once, despite the retry) and the scan are logged.
+  const size = Number((await latestCheckpoint(ledger)).split('\n')[1]);
+  const kinds: string[] = [];
+  for (let i = 0; i < size; i++) kinds.push((await verifyReceiptFile(await proveEntry(ledger, i), vkey)).entry?.kind ?? '');
+  assert.deepEqual(kinds.sort(), ['batch', 'dataset', 'dataset', 'scan']);
+});
