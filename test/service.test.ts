@@ -95,9 +95,46 @@ test('ingest is logged, stored and scheduled together; the scan quarantines conf
   assert.equal(rerun.quarantined, counts.quarantined);
   assert.equal((await store.reviews.openQueue('mail', { limit: 100 })).tasks.length, counts.quarantined);
 
+  // Review: only reviewers of the dataset, never on their own contribution, two-person rule.
+  const carol = await access.addUser(alice, 'carol');
+  const dave = await access.addUser(alice, 'dave');
+  for (const name of ['carol', 'dave', 'bob']) await access.grant(alice, { principal: name, role: 'reviewer', datasetId: 'mail' });
+  const [one, two, three] = tasks.tasks;
+  assert.ok(one !== undefined && two !== undefined && three !== undefined);
+  await assert.rejects(service.decide(bob, one.id, { action: 'approve', reason: 'looks fine' }), isCode('SERVICE_SELF_REVIEW'));
+  await assert.rejects(service.decide(carol, one.id, { action: 'approve', reason: '  ' }), isCode('SERVICE_BAD_INPUT'));
+  await assert.rejects(service.decide(carol, one.id, { action: 'relabel', newLabel: 'eggs', reason: 'x' }), isCode('SERVICE_BAD_INPUT'));
+  const decideAll = async (taskId: string, required: number, request: Parameters<Service['decide']>[2]): Promise<Awaited<ReturnType<Service['decide']>>> => {
+    const first = await service.decide(carol, taskId, request);
+    if (required === 1) return first;
+    assert.equal(first.settled, false, 'one reviewer is not enough under the two-person rule');
+    await assert.rejects(service.decide(carol, taskId, request), isCode('SERVICE_CONFLICT'));
+    return service.decide(dave, taskId, request);
+  };
+  const approved = await decideAll(one.id, one.requiredApprovals, { action: 'approve', reason: 'a real duplicate, label right' });
+  assert.equal(approved.settled, true);
+  assert.equal((await store.samples.get('mail', one.sampleId))?.status, 'accepted');
+  const rejected = await decideAll(two.id, two.requiredApprovals, { action: 'reject', reason: 'conflicting copy' });
+  assert.equal(rejected.sampleId, null);
+  assert.equal((await store.samples.get('mail', two.sampleId))?.status, 'rejected');
+  const old = await store.samples.get('mail', three.sampleId);
+  const newLabel = old?.label === 'spam' ? 'ham' : 'spam';
+  const relabelled = await decideAll(three.id, three.requiredApprovals, { action: 'relabel', newLabel, reason: 'the text is plainly the other class' });
+  const fresh = await store.samples.get('mail', relabelled.sampleId ?? '');
+  assert.equal(fresh?.label, newLabel);
+  assert.equal(fresh?.contentId, old?.contentId);
+  // A new sample whose parent is the old one — or, when the dataset already held this content
+  // under the new label (a conflicting copy's twin), that sample, accepted as it is.
+  assert.ok(fresh?.parentId === three.sampleId || fresh?.parentId === null);
+  assert.equal(fresh?.status, 'accepted');
+  assert.equal((await store.samples.get('mail', three.sampleId))?.status, 'rejected');
+  await assert.rejects(service.decide(dave, one.id, { action: 'reject', reason: 'late' }), isCode('SERVICE_CONFLICT'));
+
   // Provenance: the datasets, the batch (once, despite the retry) and the scan are logged.
   const size = Number((await latestCheckpoint(ledger)).split('\n')[1]);
   const kinds: string[] = [];
   for (let i = 0; i < size; i++) kinds.push((await verifyReceiptFile(await proveEntry(ledger, i), vkey)).entry?.kind ?? '');
-  assert.deepEqual(kinds.sort(), ['batch', 'dataset', 'dataset', 'scan']);
+  const reviews = kinds.filter((k) => k === 'review').length;
+  assert.equal(reviews, one.requiredApprovals + two.requiredApprovals + three.requiredApprovals);
+  assert.deepEqual(kinds.filter((k) => k !== 'review').sort(), ['batch', 'dataset', 'dataset', 'scan']);
 });

@@ -22,4 +22,4 @@ export type { Home } from './home.ts';
 export { isRole, ROLES, PERMISSIONS, ROLE_PERMISSIONS } from '../access/index.ts';
 export type { Principal, Role, Permission } from '../access/index.ts';
 export { Service, ServiceError, DEFAULT_DATASET_SETTINGS, BATCH_LIMITS } from './service.ts';
-export type { DatasetSettings, IngestRequest, IngestResult, ServiceParts, ServiceErrorCode } from './service.ts';
+export type { DatasetSettings, DecisionRequest, DecisionResult, IngestRequest, IngestResult, ReviewAction, ServiceParts, ServiceErrorCode } from './service.ts';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { AccessControl, Principal } from '../access/index.ts';
 import type { Config } from '../config/index.ts';
 import { canonicalJson, sha256Hex, TrainGuardError, type Severity, severityRank } from '../core/index.ts';
-import { readDataset } from '../data/index.ts';
+import { readDataset, sampleId } from '../data/index.ts';
 import type { JobContext, JobQueue } from '../jobs/index.ts';
 import { buildSampleSet } from '../ledger/index.ts';
 import type { Store, BatchRecord } from '../store/index.ts';
@@ -24,7 +24,7 @@ import type { Vault } from '../vault/index.ts';
 import type { EntryInput } from './ledger.ts';
 import { scanFile } from './scan-file.ts';
 
-export type ServiceErrorCode = 'SERVICE_BAD_INPUT' | 'SERVICE_NOT_FOUND' | 'SERVICE_TOO_LARGE' | 'SERVICE_CONFLICT';
+export type ServiceErrorCode = 'SERVICE_BAD_INPUT' | 'SERVICE_NOT_FOUND' | 'SERVICE_TOO_LARGE' | 'SERVICE_CONFLICT' | 'SERVICE_SELF_REVIEW';
 
 export class ServiceError extends TrainGuardError<ServiceErrorCode> {
   override readonly name = 'ServiceError';
@@ -78,6 +78,27 @@ export interface IngestResult {
   readonly inserted: number;
   readonly duplicates: number;
   readonly jobId: string;
+}
+
+export type ReviewAction = 'approve' | 'reject' | 'relabel';
+
+export interface DecisionRequest {
+  readonly action: ReviewAction;
+  /** Required for relabel: one of the dataset's labels, other than the sample's. */
+  readonly newLabel?: string;
+  /** Why; required. Logged only as its SHA-256 (it may name people). */
+  readonly reason: string;
+}
+
+export interface DecisionResult {
+  /** Whether this decision settled the task (enough agreeing reviewers). */
+  readonly settled: boolean;
+  /** Agreeing decisions so far, and how many the task needs. */
+  readonly agreeing: number;
+  readonly required: number;
+  readonly logIndex: number;
+  /** The sample now in the dataset: the same one (approve), none (reject) or the relabelled one. */
+  readonly sampleId: string | null;
 }
 
 export class Service {
@@ -199,6 +220,62 @@ export class Service {
     });
     await record([{ kind: 'scan', body: { batch: batchId, dataset: batch.datasetId, scan: scanId, reportSha256, ...stats }, idempotencyKey: `scan-${scanId}` }]);
     return { scanId, quarantined: stats.quarantined, accepted: stats.accepted };
+  }
+
+  /**
+   * A reviewer's decision on a quarantined sample (review:decide on its dataset). A reviewer
+   * cannot review their own contribution. The task is settled when `requiredApprovals` different
+   * reviewers agree on the same outcome (two for findings at the dataset's two-person severity);
+   * until then each decision is recorded and logged. Settling applies the outcome: approve accepts
+   * the sample, reject rejects it, relabel accepts the same content under the new label as a new
+   * sample whose parent is the old one.
+   */
+  async decide(actor: Principal, taskId: string, request: DecisionRequest): Promise<DecisionResult> {
+    const { store, access, record } = this.parts;
+    const task = await store.reviews.get(taskId);
+    if (task === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no review task ${taskId}`, { hint: 'list the review queue for open tasks' });
+    await access.assertAllowed(actor, 'review:decide', task.datasetId);
+    if (task.status !== 'open') throw new ServiceError('SERVICE_CONFLICT', `task ${taskId} is already decided`);
+    const reason = request.reason.trim();
+    if (reason.length === 0 || reason.length > 2000) throw new ServiceError('SERVICE_BAD_INPUT', 'a decision needs a reason of 1–2,000 characters', { hint: 'say what you saw, e.g. "trigger token in an otherwise ham message"' });
+    if (!['approve', 'reject', 'relabel'].includes(request.action)) throw new ServiceError('SERVICE_BAD_INPUT', `unknown action "${String(request.action)}"`, { hint: 'approve, reject or relabel' });
+    const sample = await store.samples.get(task.datasetId, task.sampleId);
+    if (sample === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no sample ${task.sampleId}`);
+    const batch = await store.batches.get(sample.batchId);
+    if (batch?.contributorId === actor.id) {
+      throw new ServiceError('SERVICE_SELF_REVIEW', 'a reviewer cannot review their own contribution', { hint: 'ask another reviewer of this dataset' });
+    }
+    const dataset = await store.datasets.get(task.datasetId);
+    let newLabel: string | null = null;
+    if (request.action === 'relabel') {
+      newLabel = request.newLabel ?? '';
+      if (newLabel === sample.label || (dataset !== undefined && dataset.labelSet.length > 0 && !dataset.labelSet.includes(newLabel))) {
+        throw new ServiceError('SERVICE_BAD_INPUT', `relabel needs a label of the dataset other than "${sample.label}"`, { hint: `labels: ${dataset?.labelSet.join(', ') ?? ''}` });
+      }
+    } else if (request.newLabel !== undefined) {
+      throw new ServiceError('SERVICE_BAD_INPUT', 'newLabel is only for relabel', { hint: 'drop newLabel, or use action relabel' });
+    }
+    if ((await store.reviews.decisions(taskId)).some((d) => d.reviewerId === actor.id)) {
+      throw new ServiceError('SERVICE_CONFLICT', `you already decided task ${taskId}`, { hint: 'another reviewer must make the second decision' });
+    }
+    const decisionId = `d_${sha256Hex(`${taskId}\n${actor.id}`).slice(0, 24)}`;
+    const body = { task: taskId, dataset: task.datasetId, sample: task.sampleId, reviewer: actor.id, action: request.action, newLabel, reasonSha256: sha256Hex(reason) };
+    const { indices } = await record([{ kind: 'review', body, idempotencyKey: `review-${decisionId}` }]);
+    const logIndex = indices[0] as number;
+    return store.transaction(async (repos) => {
+      await repos.reviews.recordDecision({ id: decisionId, taskId, reviewerId: actor.id, action: request.action, newLabel, reason, logIndex });
+      const decisions = await repos.reviews.decisions(taskId);
+      const agreeing = decisions.filter((d) => d.action === request.action && d.newLabel === newLabel).length;
+      if (agreeing < task.requiredApprovals) return { settled: false, agreeing, required: task.requiredApprovals, logIndex, sampleId: task.sampleId };
+      await repos.reviews.close(taskId);
+      let now: string | null = task.sampleId;
+      if (request.action === 'approve') await repos.samples.setStatus(task.datasetId, [task.sampleId], 'accepted');
+      else if (request.action === 'reject') {
+        await repos.samples.setStatus(task.datasetId, [task.sampleId], 'rejected');
+        now = null;
+      } else now = (await repos.samples.relabel(task.datasetId, task.sampleId, sampleId(sample.contentId, newLabel as string), newLabel as string)).id;
+      return { settled: true, agreeing, required: task.requiredApprovals, logIndex, sampleId: now };
+    });
   }
 
   /** Registers the scan job handler on the queue (the in-process pool, or a `trainguard worker`). */

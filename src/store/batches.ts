@@ -209,6 +209,23 @@ async function insertSamples(tx: Executor, batch: NewBatch, part: readonly NewSa
 export class SampleRepo {
   constructor(private readonly db: Executor) {}
 
+  /**
+   * A relabel: the sample `newId` (the same content under `newLabel`) on the same batch row, with
+   * `parentId` = the old sample, accepted; the old sample becomes rejected. When the dataset
+   * already has `newId` it is accepted as it is. Run it inside a transaction.
+   */
+  async relabel(datasetId: string, sampleId: string, newId: string, newLabel: string): Promise<SampleRecord> {
+    checkHex64(newId, 'new sample id');
+    const old = await this.get(datasetId, sampleId);
+    if (old === undefined) throw new StoreError('STORE_NOT_FOUND', `no sample ${sampleId} in dataset ${datasetId}`);
+    await this.db.insertInto('samples').values({
+      dataset_id: datasetId, id: newId, batch_id: old.batchId, row_index: old.rowIndex, external_id: old.externalId,
+      label: newLabel, content_id: old.contentId, parent_id: old.id, status: 'accepted',
+    }).onConflict((oc) => oc.columns(['dataset_id', 'id']).doUpdateSet({ status: 'accepted' })).execute();
+    await this.setStatus(datasetId, [sampleId], 'rejected');
+    return (await this.get(datasetId, newId)) as SampleRecord;
+  }
+
   async get(datasetId: string, id: string): Promise<SampleRecord | undefined> {
     const row = await this.db.selectFrom('samples').selectAll().where('dataset_id', '=', datasetId).where('id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : toSample(row);

@@ -59,8 +59,9 @@ export const MIGRATIONS: readonly Migration[] = [
         status text not null default 'pending' check (status in ('pending', 'accepted', 'quarantined', 'rejected')),
         created_at timestamptz not null default now(),
         primary key (dataset_id, id),
-        unique (batch_id, row_index),
         foreign key (batch_id, dataset_id) references batches (id, dataset_id))`,
+      // One original per row; a relabel is a new sample on the same row with parent_id set.
+      `create unique index samples_batch_row on samples (batch_id, row_index) where parent_id is null`,
       `create index samples_by_status on samples (dataset_id, status, id)`,
       `create table scans (
         id text primary key,

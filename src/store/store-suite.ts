@@ -180,6 +180,20 @@ export function storeSuite(target: StoreTarget): void {
       assert.equal((await store.snapshots.latest(datasetId))?.id, snap.id);
     });
 
+    test('a relabel adds the same content under the new label on the same row, and rejects the old sample', async () => {
+      const { datasetId, sourceId } = await makeDataset(store);
+      const samples = makeSamples(4, uid('r'));
+      await store.batches.insertWithSamples(newBatch(datasetId, sourceId), samples);
+      const old = samples[1]!;
+      const newId = hex(`${old.contentId}/cat`);
+      const fresh = await store.transaction((repos) => repos.samples.relabel(datasetId, old.id, newId, 'cat'));
+      assert.deepEqual([fresh.id, fresh.label, fresh.parentId, fresh.rowIndex, fresh.contentId, fresh.status], [newId, 'cat', old.id, old.rowIndex, old.contentId, 'accepted']);
+      assert.equal((await store.samples.get(datasetId, old.id))?.status, 'rejected');
+      // The original row stays unique: a second original on that row is refused by the partial index.
+      await assert.rejects(store.db.insertInto('samples').values({ dataset_id: datasetId, id: hex('other'), batch_id: fresh.batchId, row_index: old.rowIndex, label: 'cat', content_id: hex('c') }).execute());
+      await assert.rejects(store.samples.relabel(datasetId, hex('absent'), hex('x'), 'cat'), isStoreError('STORE_NOT_FOUND'));
+    });
+
     test('a scan is recorded once per job, with its findings', async () => {
       const { datasetId, sourceId } = await makeDataset(store);
       const samples = makeSamples(5, uid('t'));
