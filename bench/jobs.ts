@@ -9,12 +9,13 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { MemoryJobStore, createPgBossQueue, createWorkerPool } from '../src/jobs/index.ts';
 import type { JobQueue, JobStore } from '../src/jobs/index.ts';
-import { createPgJobStore, installPgJobStore } from '../test/fixtures/jobs-pg-store.ts';
+import { openStore } from '../src/store/index.ts';
 
 const URL = process.env.TRAINGUARD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONCURRENCY = 16;
 const admin = new pg.Pool({ connectionString: URL, max: 4 });
 const schemas: string[] = [];
+const closers: (() => Promise<void>)[] = [];
 
 interface Target {
   readonly name: string;
@@ -36,12 +37,21 @@ function pooled(store: JobStore): JobQueue {
 const targets: Target[] = [
   { name: 'pool / MemoryJobStore', jobs: 20_000, async open() { const s = new MemoryJobStore(); return [pooled(s), pooled(s)]; } },
   {
-    name: 'pool / PostgreSQL JobStore (fixture)', jobs: 3000,
+    name: 'pool / store DbJobStore, PGlite', jobs: 3000,
+    async open() {
+      const store = await openStore({ kind: 'pglite' });
+      closers.push(() => store.close());
+      return [pooled(store.jobs), pooled(store.jobs)];
+    },
+  },
+  {
+    name: 'pool / store DbJobStore, PostgreSQL', jobs: 3000,
     async open() {
       const name = schema('tg_jobs_bench_pool');
-      await installPgJobStore(admin, name);
-      const store = createPgJobStore(admin, name);
-      return [pooled(store), pooled(store)];
+      await admin.query(`CREATE SCHEMA ${name}`);
+      const store = await openStore({ kind: 'postgres', url: URL, schema: name });
+      closers.push(() => store.close());
+      return [pooled(store.jobs), pooled(store.jobs)];
     },
   },
   {
@@ -111,6 +121,7 @@ try {
     );
   }
 } finally {
+  for (const close of closers) await close();
   for (const name of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
   await admin.end();
 }

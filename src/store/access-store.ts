@@ -78,7 +78,7 @@ export interface AccessGrantKey {
   readonly datasetId: string | null;
 }
 
-/** Attempts of one access transaction before giving up with STORE_CONFLICT. */
+/** Attempts of one access transaction before giving up with STORE_BUSY. */
 const MAX_ATTEMPTS = 8;
 
 function iso(d: Date): string {
@@ -311,7 +311,7 @@ export class DbAccessStore {
   /**
    * Runs `fn` in a SERIALIZABLE transaction; all its writes commit when it resolves, none when it
    * throws. On a serialization failure `fn` runs again on fresh data (so it must only touch `tx`),
-   * up to 8 times, then STORE_CONFLICT.
+   * up to 8 times, then STORE_BUSY.
    */
   async transaction<T>(fn: (tx: DbAccessTx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -320,7 +320,7 @@ export class DbAccessStore {
       } catch (err) {
         if (!retryable(err)) throw err;
         if (attempt >= MAX_ATTEMPTS) {
-          throw new StoreError('STORE_CONFLICT', `an access change kept conflicting with concurrent changes (${attempt} attempts)`, {
+          throw new StoreError('STORE_BUSY', `an access change kept conflicting with concurrent changes (${attempt} attempts)`, {
             hint: 'try again; if it persists, fewer clients should change access at once',
             cause: err,
           });

@@ -10,7 +10,9 @@ export type StoreErrorCode =
   // writes a caller can get wrong
   | 'STORE_CONFLICT'
   | 'STORE_NOT_FOUND'
-  | 'STORE_BAD_INPUT';
+  | 'STORE_BAD_INPUT'
+  // a transaction kept losing to concurrent ones; retrying later will do
+  | 'STORE_BUSY';
 
 export class StoreError extends TrainGuardError<StoreErrorCode> {
   override readonly name = 'StoreError';
