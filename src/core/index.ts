@@ -7,3 +7,4 @@ export type { Rng } from './rng.ts';
 export { SEVERITIES, severityRank, isSeverity, silentLogger } from './types.ts';
 export type { Severity, Finding, ProgressFn, Logger } from './types.ts';
 export { fsyncDir, isProcessAlive } from './durable-fs.ts';
+export type { JobRecord, JobStatus, JobStore } from './job-store.ts';

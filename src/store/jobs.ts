@@ -7,35 +7,9 @@ import type { Executor } from './executor.ts';
 import { toJson } from './schema.ts';
 import type { JobStatus, JobsTable } from './schema.ts';
 
-export interface JobRecord {
-  id: string;
-  kind: string;
-  payload: unknown;
-  status: 'queued' | 'active' | 'done' | 'failed';
-  attempts: number;
-  maxAttempts: number;
-  lockedBy: string | null;
-  lockedUntil: Date | null;
-  lastError: string | null;
-  result: unknown;
-  createdAt: Date;
-}
+import type { JobRecord, JobStore } from '../core/index.ts';
 
-/**
- * The durable queue behind the in-process worker pool (src/jobs codes against this shape).
- * A job is claimed under a lease; a worker that dies simply stops renewing it, and the job is
- * claimable again once the lease runs out. All times are the database's clock, so workers on
- * different machines agree.
- */
-export interface JobStore {
-  enqueue(job: { kind: string; payload: unknown; singletonKey?: string; maxAttempts?: number }): Promise<{ id: string; created: boolean }>;
-  claim(kinds: readonly string[], workerId: string, leaseMs: number, limit: number): Promise<JobRecord[]>;
-  heartbeat(id: string, workerId: string, leaseMs: number): Promise<boolean>;
-  complete(id: string, workerId: string, result: unknown): Promise<boolean>;
-  fail(id: string, workerId: string, error: string, retryAfterMs: number): Promise<boolean>;
-  get(id: string): Promise<JobRecord | undefined>;
-  counts(): Promise<Record<'queued' | 'active' | 'done' | 'failed', number>>;
-}
+export type { JobRecord, JobStore };
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 /** One day: a lease or a retry delay longer than this is a bug in the caller. */
