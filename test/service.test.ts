@@ -4,7 +4,7 @@
 // accepted without a review task.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessControl, MemoryAccessStore } from '../src/access/index.ts';
@@ -12,7 +12,7 @@ import { resolveConfig } from '../src/config/index.ts';
 import { createWorkerPool } from '../src/jobs/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { KeyFileProvider, MemoryBackend, Vault } from '../src/vault/index.ts';
-import { appendEntries, generateKeyFiles, initLog, latestCheckpoint, proveEntry, verifyReceiptFile } from '../src/app/index.ts';
+import { appendEntries, generateKeyFiles, initLog, latestCheckpoint, proveEntry, verifyReceiptFile, verifySnapshot } from '../src/app/index.ts';
 import { Service } from '../src/app/index.ts';
 
 const isCode = (code: string) => (err: unknown): boolean => (err as { code?: string }).code === code;
@@ -38,7 +38,8 @@ test('ingest is logged, stored and scheduled together; the scan quarantines conf
   await initLog(ledger, keyPath);
   const record = async (entries: Parameters<typeof appendEntries>[2]): Promise<{ indices: number[] }> => appendEntries(ledger, keyPath, entries);
   const queue = createWorkerPool({ store: store.jobs, pollMs: 20 });
-  const service = new Service({ store, vault, access, queue, record, config: resolveConfig({ cwd: dir, env: {} }) });
+  const releases = { keyPath, logDir: ledger, dir: join(dir, 'snapshots') };
+  const service = new Service({ store, vault, access, queue, record, config: resolveConfig({ cwd: dir, env: {} }), releases });
   service.registerWorkers();
   await queue.start();
   t.after(async () => {
@@ -130,11 +131,30 @@ test('ingest is logged, stored and scheduled together; the scan quarantines conf
   assert.equal((await store.samples.get('mail', three.sampleId))?.status, 'rejected');
   await assert.rejects(service.decide(dave, one.id, { action: 'reject', reason: 'late' }), isCode('SERVICE_CONFLICT'));
 
+  // Release: the accepted samples, relabels applied, signed and logged; a trainer pulls and verifies.
+  const erin = await access.addUser(alice, 'erin');
+  await access.grant(alice, { principal: 'erin', role: 'trainer', datasetId: 'mail' });
+  await assert.rejects(service.release(erin, 'mail'), isCode('ACCESS_DENIED'));
+  const released = await service.release(alice, 'mail');
+  const acceptedNow = (await store.samples.countByStatus('mail')).accepted;
+  assert.equal(released.sampleCount, acceptedNow);
+  await assert.rejects(service.pull(bob, released.snapshotId, join(dir, 'bob-pull')), isCode('ACCESS_DENIED'));
+  const pulled = await service.pull(erin, released.snapshotId, join(dir, 'pull'));
+  const verified = await verifySnapshot(pulled.snapshotDir, vkey, { dataPath: pulled.dataFile });
+  assert.equal(verified.dataChecked, true);
+  assert.equal(verified.sampleCount, acceptedNow);
+  const releasedRows = readFileSync(pulled.dataFile, 'utf8').trim().split('\n').slice(1);
+  assert.equal(releasedRows.length, acceptedNow);
+  assert.ok(releasedRows.some((r) => r.includes(newLabel) && r.includes(',')), 'the relabelled row is released under its new label');
+  const second = await service.release(alice, 'mail');
+  const statement = JSON.parse(readFileSync(join(dir, 'snapshots', second.snapshotId, 'statement.json'), 'utf8')) as { predicate: { parent: { envelopeSha256: string } | null } };
+  assert.ok(statement.predicate.parent !== null, 'a later release names its parent');
+
   // Provenance: the datasets, the batch (once, despite the retry) and the scan are logged.
   const size = Number((await latestCheckpoint(ledger)).split('\n')[1]);
   const kinds: string[] = [];
   for (let i = 0; i < size; i++) kinds.push((await verifyReceiptFile(await proveEntry(ledger, i), vkey)).entry?.kind ?? '');
   const reviews = kinds.filter((k) => k === 'review').length;
   assert.equal(reviews, one.requiredApprovals + two.requiredApprovals + three.requiredApprovals);
-  assert.deepEqual(kinds.filter((k) => k !== 'review').sort(), ['batch', 'dataset', 'dataset', 'scan']);
+  assert.deepEqual(kinds.filter((k) => k !== 'review').sort(), ['batch', 'dataset', 'dataset', 'scan', 'snapshot', 'snapshot']);
 });

@@ -22,5 +22,5 @@ export type { Home } from './home.ts';
 export { isRole, ROLES, PERMISSIONS, ROLE_PERMISSIONS } from '../access/index.ts';
 export type { Principal, Role, Permission } from '../access/index.ts';
 export { Service, ServiceError, DEFAULT_DATASET_SETTINGS, BATCH_LIMITS } from './service.ts';
-export type { DatasetSettings, DecisionRequest, DecisionResult, IngestRequest, IngestResult, ReviewAction, ServiceParts, ServiceErrorCode } from './service.ts';
+export type { DatasetSettings, DecisionRequest, DecisionResult, IngestRequest, IngestResult, ReleaseResult, ReviewAction, ServiceParts, ServiceErrorCode } from './service.ts';
 export { accessStoreOnDb } from './access-on-db.ts';

@@ -10,7 +10,7 @@
  * logged batch whose retry completes it — never a batch that is stored but not logged.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessControl, Principal } from '../access/index.ts';
@@ -19,10 +19,12 @@ import { canonicalJson, sha256Hex, TrainGuardError, type Severity, severityRank 
 import { readDataset, sampleId } from '../data/index.ts';
 import type { JobContext, JobQueue } from '../jobs/index.ts';
 import { buildSampleSet } from '../ledger/index.ts';
-import type { Store, BatchRecord } from '../store/index.ts';
+import { parseTable, serializeTable, type RawTable, type TableFormat } from '../redteam/index.ts';
+import type { Store, BatchRecord, SampleRecord } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { EntryInput } from './ledger.ts';
 import { scanFile } from './scan-file.ts';
+import { createSnapshot } from './snapshot.ts';
 
 export type ServiceErrorCode = 'SERVICE_BAD_INPUT' | 'SERVICE_NOT_FOUND' | 'SERVICE_TOO_LARGE' | 'SERVICE_CONFLICT' | 'SERVICE_SELF_REVIEW';
 
@@ -60,6 +62,17 @@ export interface ServiceParts {
   readonly record: (entries: readonly EntryInput[]) => Promise<{ indices: number[] }>;
   /** The scan configuration (detectors, seed, limits). */
   readonly config: Config;
+  /** Signing and storing releases: the log's key and directory, and where snapshot manifests live. */
+  readonly releases: { readonly keyPath: string; readonly logDir: string; readonly dir: string };
+}
+
+export interface ReleaseResult {
+  readonly snapshotId: string;
+  readonly sampleCount: number;
+  readonly sampleRoot: string;
+  readonly logIndex: number;
+  /** The release file's SHA-256: its vault name and the signed subject's digest. */
+  readonly fileSha256: string;
 }
 
 export interface IngestRequest {
@@ -278,9 +291,106 @@ export class Service {
     });
   }
 
+  /**
+   * Releases the dataset's accepted samples as a signed snapshot (snapshot:create): the accepted
+   * rows of every batch, with relabels applied, in one release file of the batches' format; that
+   * file must re-derive exactly the accepted sample ids (else nothing is released); it is
+   * encrypted into the vault, and its manifest is signed and logged in the existing snapshot
+   * format (docs/ledger.md), with the previous release as parent.
+   */
+  async release(actor: Principal, datasetId: string): Promise<ReleaseResult> {
+    const { store, vault, access, releases } = this.parts;
+    await access.assertAllowed(actor, 'snapshot:create', datasetId);
+    const accepted = await allAccepted(store, datasetId);
+    if (accepted.length === 0) throw new ServiceError('SERVICE_CONFLICT', `dataset ${datasetId} has no accepted samples`, { hint: 'ingest batches and let them be scanned and reviewed first' });
+    const table = await this.#releaseTable(datasetId, accepted);
+    const ext = FORMATS[table.format] as string;
+    const text = serializeTable(table, table.format).text;
+    const want = Buffer.from(buildSampleSet(accepted.map((a) => a.id)).root).toString('hex');
+    const parent = await store.snapshots.latest(datasetId);
+    const snapshotId = `snap_${randomBytes(12).toString('hex')}`;
+    const outDir = join(releases.dir, snapshotId);
+    const created = await withTempFile(Buffer.from(text), ext, async (path) => {
+      const got = Buffer.from(buildSampleSet((await readDataset(path, { columns: {} })).ids).root).toString('hex');
+      if (got !== want) {
+        throw new ServiceError('SERVICE_CONFLICT', 'the release file does not reproduce the accepted sample ids', { hint: 'a batch could not be re-read row for row; nothing was released' });
+      }
+      return createSnapshot(path, { dataset: datasetId, keyPath: releases.keyPath, logDir: releases.logDir, outDir, ...(parent === undefined ? {} : { parentDir: join(releases.dir, parent.id) }) });
+    });
+    const put = await vault.put(Buffer.from(text), { dataset: datasetId, kind: 'release' });
+    await store.snapshots.create({ id: snapshotId, datasetId, parentId: parent?.id ?? null, createdBy: actor.id, sampleCount: created.sampleCount, sampleRoot: created.sampleRoot, envelopeSha256: created.envelopeSha256, logIndex: created.index });
+    return { snapshotId, sampleCount: created.sampleCount, sampleRoot: created.sampleRoot, logIndex: created.index, fileSha256: put.sha256 };
+  }
+
+  /**
+   * A trainer pulls a snapshot (snapshot:pull): the decrypted release file and the signed manifest,
+   * envelope, sample list and receipt, ready for `trainguard verify <out>/snapshot --data <file>`.
+   */
+  async pull(actor: Principal, snapshotId: string, outDir: string): Promise<{ dataFile: string; snapshotDir: string }> {
+    const { store, vault, access, releases } = this.parts;
+    const snap = await store.snapshots.get(snapshotId);
+    if (snap === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no snapshot ${snapshotId}`);
+    await access.assertAllowed(actor, 'snapshot:pull', snap.datasetId);
+    const from = join(releases.dir, snapshotId);
+    const snapshotDir = join(outDir, 'snapshot');
+    await mkdir(snapshotDir, { recursive: true });
+    for (const f of await readdir(from)) await copyFile(join(from, f), join(snapshotDir, f));
+    const statement = JSON.parse(await readFile(join(from, 'statement.json'), 'utf8')) as { subject: { name: string; digest: { sha256: string } }[] };
+    const subject = statement.subject[0];
+    if (subject === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `snapshot ${snapshotId} names no file`);
+    const dataFile = join(outDir, subject.name);
+    await writeFile(dataFile, await vault.getBytes(subject.digest.sha256, { context: { dataset: snap.datasetId, kind: 'release' } }), { mode: 0o600 });
+    return { dataFile, snapshotDir };
+  }
+
+  /** The accepted rows of each batch, re-read from the vault, relabels applied, in one table. */
+  async #releaseTable(datasetId: string, accepted: readonly SampleRecord[]): Promise<RawTable> {
+    const { store, vault } = this.parts;
+    const byBatch = new Map<string, SampleRecord[]>();
+    for (const s of accepted) byBatch.set(s.batchId, [...(byBatch.get(s.batchId) ?? []), s]);
+    let out: { format: TableFormat; columns: string[]; rows: RawTable['rows'] } | undefined;
+    for (const [batchId, samples] of [...byBatch].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const batch = await store.batches.get(batchId);
+      if (batch === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no batch ${batchId}`);
+      if (batch.format === 'parquet') throw new ServiceError('SERVICE_CONFLICT', 'releases of Parquet batches are not supported yet', { hint: 'ingest CSV, TSV or JSONL' });
+      const format = batch.format as TableFormat;
+      const bytes = await vault.getBytes(batch.blobSha256, { context: { dataset: datasetId, kind: 'batch' } });
+      const table = parseTable(Buffer.from(bytes).toString('utf8'), format);
+      const labelColumn = await withTempFile(bytes, FORMATS[format] ?? '.csv', async (path) => {
+        const roles = (await readDataset(path, { columns: {} })).roles;
+        return Object.keys(roles).find((c) => roles[c] === 'label');
+      });
+      const labelAt = labelColumn === undefined ? -1 : table.columns.indexOf(labelColumn);
+      if (labelAt < 0) throw new ServiceError('SERVICE_CONFLICT', `batch ${batchId} has no label column`);
+      if (out === undefined) out = { format, columns: table.columns, rows: [] };
+      else if (out.format !== format || out.columns.join('\u0000') !== table.columns.join('\u0000')) {
+        throw new ServiceError('SERVICE_CONFLICT', `batch ${batchId} has another format or header than the dataset's first batch`, { hint: 'a release is one file: push every batch of a dataset with the same columns' });
+      }
+      for (const s of [...samples].sort((a, b) => a.rowIndex - b.rowIndex)) {
+        const row = table.rows[s.rowIndex];
+        if (row === undefined) throw new ServiceError('SERVICE_CONFLICT', `batch ${batchId} has no row ${s.rowIndex}`);
+        const copy = [...row];
+        copy[labelAt] = s.label;
+        out.rows.push(copy);
+      }
+    }
+    return out as RawTable;
+  }
+
   /** Registers the scan job handler on the queue (the in-process pool, or a `trainguard worker`). */
   registerWorkers(concurrency = 1): void {
     this.parts.queue.work(SCAN_JOB, async (ctx) => this.scanBatch(ctx, (ctx.payload as { batchId: string }).batchId), { concurrency });
+  }
+}
+
+async function allAccepted(store: Store, datasetId: string): Promise<SampleRecord[]> {
+  const out: SampleRecord[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.samples.page(datasetId, { status: 'accepted', limit: 1000, ...(after === undefined ? {} : { after }) });
+    out.push(...page.samples);
+    if (page.next === null) return out;
+    after = page.next;
   }
 }
 
