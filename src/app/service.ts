@@ -7,7 +7,9 @@
  * (content-addressed, so a retry re-puts nothing), logged with the batch's idempotency key (a retry
  * appends nothing), and only then the batch, its samples and its scan job are committed in one
  * database transaction. A crash between steps leaves at most an unreferenced vault object or a
- * logged batch whose retry completes it — never a batch that is stored but not logged.
+ * logged batch that a retry with the same idempotency key completes (without a key, the entry of a
+ * failed attempt stays in the log, referring to no stored batch) — never a batch that is stored
+ * but not logged.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
