@@ -19,7 +19,8 @@ const allowed = {
   scan: ['detectors', 'features', 'data', 'compute', 'core'],
   redteam: ['data', 'compute', 'core'],
   app: ['scan', 'redteam', 'ledger', 'vault', 'access', 'store', 'jobs', 'detectors', 'features', 'data', 'compute', 'config', 'core'],
-  cli: ['app', 'config', 'core'],
+  server: ['app', 'config', 'core'],
+  cli: ['server', 'app', 'config', 'core'],
 };
 const modules = Object.keys(allowed);
 

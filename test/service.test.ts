@@ -4,49 +4,17 @@
 // accepted without a review task.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccessControl, MemoryAccessStore } from '../src/access/index.ts';
-import { resolveConfig } from '../src/config/index.ts';
-import { createWorkerPool } from '../src/jobs/index.ts';
-import { openStore } from '../src/store/index.ts';
-import { KeyFileProvider, MemoryBackend, Vault } from '../src/vault/index.ts';
-import { appendEntries, generateKeyFiles, initLog, latestCheckpoint, proveEntry, verifyReceiptFile, verifySnapshot } from '../src/app/index.ts';
-import { Service } from '../src/app/index.ts';
+import { latestCheckpoint, proveEntry, verifyReceiptFile, verifySnapshot, type Service } from '../src/app/index.ts';
+import { mailCsv, openWorld } from './fixtures/service-world.ts';
 
 const isCode = (code: string) => (err: unknown): boolean => (err as { code?: string }).code === code;
 
-function mailCsv(conflicts: number): string {
-  const rows = ['id,label,text'];
-  for (let i = 0; i < 40; i++) rows.push(`${i},spam,buy cheap pills now limited offer number ${i}`);
-  for (let i = 40; i < 80; i++) rows.push(`${i},ham,meeting notes for the project review number ${i}`);
-  // The same text under both labels: a duplicate with a conflicting label, the clearest poison.
-  for (let i = 0; i < conflicts; i++) rows.push(`${80 + i},ham,buy cheap pills now limited offer number ${i}`);
-  return rows.join('\n') + '\n';
-}
-
 test('ingest is logged, stored and scheduled together; the scan quarantines conflicts into review tasks', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tg-service-'));
-  const store = await openStore({ kind: 'pglite' });
-  const keys = await KeyFileProvider.open(join(dir, 'kek.json'));
-  const backend = new MemoryBackend();
-  const vault = new Vault({ backend, keys });
-  const access = new AccessControl({ store: new MemoryAccessStore() });
-  const { keyPath, vkey } = await generateKeyFiles('test.example/service', join(dir, 'log'));
-  const ledger = join(dir, 'ledger');
-  await initLog(ledger, keyPath);
-  const record = async (entries: Parameters<typeof appendEntries>[2]): Promise<{ indices: number[] }> => appendEntries(ledger, keyPath, entries);
-  const queue = createWorkerPool({ store: store.jobs, pollMs: 20 });
-  const releases = { keyPath, logDir: ledger, dir: join(dir, 'snapshots') };
-  const service = new Service({ store, vault, access, queue, record, config: resolveConfig({ cwd: dir, env: {} }), releases });
-  service.registerWorkers();
-  await queue.start();
-  t.after(async () => {
-    await queue.stop({ graceful: true });
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const world = await openWorld();
+  t.after(() => world.close());
+  const { dir, store, backend, access, queue, service, ledger, vkey } = world;
 
   const alice = await access.bootstrapAdmin('alice');
   const bob = await access.addUser(alice, 'bob');

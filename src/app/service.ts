@@ -379,6 +379,36 @@ export class Service {
     return out as RawTable;
   }
 
+  /** A dataset at a glance (dataset:read-metadata): settings, sample counts by status, batches, open reviews. */
+  async overview(actor: Principal, datasetId: string): Promise<{ id: string; name: string; labels: readonly string[]; settings: unknown; samples: Record<string, number>; batches: BatchRecord[]; openReviews: number }> {
+    const { store, access } = this.parts;
+    await access.assertAllowed(actor, 'dataset:read-metadata', datasetId);
+    const dataset = await store.datasets.get(datasetId);
+    if (dataset === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no dataset ${datasetId}`);
+    return {
+      id: dataset.id,
+      name: dataset.name,
+      labels: dataset.labelSet,
+      settings: dataset.settings,
+      samples: await store.samples.countByStatus(datasetId),
+      batches: await store.batches.list(datasetId, 100),
+      openReviews: await store.reviews.openCount(datasetId),
+    };
+  }
+
+  /** The open review queue (finding:read), most severe first, each task with its sample's label and findings. */
+  async reviewQueue(actor: Principal, datasetId: string, page: { limit: number; cursor?: string }): Promise<{ tasks: unknown[]; next: string | null }> {
+    const { store, access } = this.parts;
+    await access.assertAllowed(actor, 'finding:read', datasetId);
+    const { tasks, next } = await store.reviews.openQueue(datasetId, page);
+    const out = [];
+    for (const t of tasks) {
+      const sample = await store.samples.get(datasetId, t.sampleId);
+      out.push({ ...t, label: sample?.label ?? null, batchId: sample?.batchId ?? null, rowIndex: sample?.rowIndex ?? null, findings: await store.scans.findingsForSample(datasetId, t.sampleId) });
+    }
+    return { tasks: out, next };
+  }
+
   /** Registers the scan job handler on the queue (the in-process pool, or a `trainguard worker`). */
   registerWorkers(concurrency = 1): void {
     this.parts.queue.work(SCAN_JOB, async (ctx) => this.scanBatch(ctx, (ctx.payload as { batchId: string }).batchId), { concurrency });

@@ -7,6 +7,7 @@ import { registerRedteam } from './redteam.ts';
 import { registerBaseline } from './baseline.ts';
 import { registerLedger, registerSnapshot } from './ledger.ts';
 import { registerAccess, registerVault } from './access.ts';
+import { registerServe } from './serve.ts';
 
 /** The `trainguard` command line: parse, run one use case, render, set the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -28,6 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerSnapshot(program, setExit);
   registerAccess(program, setExit);
   registerVault(program, setExit);
+  registerServe(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {

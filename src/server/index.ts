@@ -1,0 +1,2 @@
+export { buildServer, statusOf } from './server.ts';
+export type { ServerOptions } from './server.ts';
