@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccessControl } from '../src/access/index.ts';
 import { openStore } from '../src/store/index.ts';
-import { accessStoreOnDb } from '../src/app/access-on-db.ts';
+import { accessStoreOnDb } from '../src/app/index.ts';
 
 const isCode = (code: string) => (err: unknown): boolean => (err as { code?: string }).code === code;
 

@@ -19,7 +19,7 @@ export { createSnapshot, verifyFileInSnapshot, verifySnapshot, SNAPSHOT_PREDICAT
 export type { SnapshotOptions, SnapshotPredicate, SnapshotVerification } from './snapshot.ts';
 export { openHome, openServiceOnHome, resolveActor } from './home.ts';
 export type { Home } from './home.ts';
-export { isRole, ROLES, PERMISSIONS, ROLE_PERMISSIONS } from '../access/index.ts';
+export { isRole } from '../access/index.ts';
 export type { AccessControl, Principal, Role, Permission } from '../access/index.ts';
 export { Service, ServiceError, DEFAULT_DATASET_SETTINGS, BATCH_LIMITS } from './service.ts';
 export type { DatasetSettings, DecisionRequest, DecisionResult, IngestRequest, IngestResult, ReleaseResult, ReviewAction, ServiceParts, ServiceErrorCode } from './service.ts';

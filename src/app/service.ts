@@ -350,7 +350,7 @@ export class Service {
     const { store, vault } = this.parts;
     const byBatch = new Map<string, SampleRecord[]>();
     for (const s of accepted) byBatch.set(s.batchId, [...(byBatch.get(s.batchId) ?? []), s]);
-    let out: { format: TableFormat; columns: string[]; rows: RawTable['rows'] } | undefined;
+    let out: { format: TableFormat; columns: string[]; labelAt: number; rows: RawTable['rows'] } | undefined;
     for (const [batchId, samples] of [...byBatch].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const batch = await store.batches.get(batchId);
       if (batch === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no batch ${batchId}`);
@@ -358,25 +358,28 @@ export class Service {
       const format = batch.format as TableFormat;
       const bytes = await vault.getBytes(batch.blobSha256, { context: { dataset: datasetId, kind: 'batch' } });
       const table = parseTable(Buffer.from(bytes).toString('utf8'), format);
-      const labelColumn = await withTempFile(bytes, FORMATS[format] ?? '.csv', async (path) => {
-        const roles = (await readDataset(path, { columns: {} })).roles;
-        return Object.keys(roles).find((c) => roles[c] === 'label');
-      });
-      const labelAt = labelColumn === undefined ? -1 : table.columns.indexOf(labelColumn);
-      if (labelAt < 0) throw new ServiceError('SERVICE_CONFLICT', `batch ${batchId} has no label column`);
-      if (out === undefined) out = { format, columns: table.columns, rows: [] };
-      else if (out.format !== format || out.columns.join('\u0000') !== table.columns.join('\u0000')) {
+      if (out === undefined) {
+        // Which column is the label is the readers' inference; every later batch shares this header.
+        const labelColumn = await withTempFile(bytes, FORMATS[format] ?? '.csv', async (path) => {
+          const roles = (await readDataset(path, { columns: {} })).roles;
+          return Object.keys(roles).find((c) => roles[c] === 'label');
+        });
+        const labelAt = labelColumn === undefined ? -1 : table.columns.indexOf(labelColumn);
+        if (labelAt < 0) throw new ServiceError('SERVICE_CONFLICT', `batch ${batchId} has no label column`);
+        out = { format, columns: table.columns, labelAt, rows: [] };
+      } else if (out.format !== format || out.columns.join('\u0000') !== table.columns.join('\u0000')) {
         throw new ServiceError('SERVICE_CONFLICT', `batch ${batchId} has another format or header than the dataset's first batch`, { hint: 'a release is one file: push every batch of a dataset with the same columns' });
       }
       for (const s of [...samples].sort((a, b) => a.rowIndex - b.rowIndex)) {
         const row = table.rows[s.rowIndex];
         if (row === undefined) throw new ServiceError('SERVICE_CONFLICT', `batch ${batchId} has no row ${s.rowIndex}`);
         const copy = [...row];
-        copy[labelAt] = s.label;
+        copy[out.labelAt] = s.label;
         out.rows.push(copy);
       }
     }
-    return out as RawTable;
+    if (out === undefined) throw new ServiceError('SERVICE_CONFLICT', 'no batch holds an accepted sample');
+    return { format: out.format, columns: out.columns, rows: out.rows };
   }
 
   /** A dataset at a glance (dataset:read-metadata): settings, sample counts by status, batches, open reviews. */

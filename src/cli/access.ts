@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { resolveConfig } from '../config/index.ts';
+import { resolveConfig, type Config } from '../config/index.ts';
 import { isRole, openHome, resolveActor, type Home, type Principal, type Role } from '../app/index.ts';
 import { CliError } from './errors.ts';
 import { EXIT } from './exit.ts';
+import { readStdin } from './stdin.ts';
 
 interface HomeFlags {
   home?: string;
@@ -17,9 +18,13 @@ function homeOptions(cmd: Command, actor = true): Command {
   return cmd;
 }
 
+/** The config with `--home` applied, for every command that works on a home (`serve` too). */
+export function resolveHomeConfig(flags: { home?: string; config?: string }): Config {
+  return resolveConfig({ file: flags.config, flags: flags.home === undefined ? {} : { home: { dir: flags.home } } });
+}
+
 async function withHome<T>(flags: HomeFlags, fn: (home: Home) => Promise<T>): Promise<T> {
-  const config = resolveConfig({ file: flags.config, flags: flags.home === undefined ? {} : { home: { dir: flags.home } } });
-  return fn(await openHome(config));
+  return fn(await openHome(resolveHomeConfig(flags)));
 }
 
 async function actorOf(home: Home, flags: HomeFlags): Promise<Principal> {
@@ -31,11 +36,6 @@ function role(raw: string): Role {
   return raw;
 }
 
-async function readSecretFromStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
 
 function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
@@ -50,7 +50,8 @@ export function registerAccess(program: Command, setExit: (code: number) => void
     .option('--service', 'a service account (no password; uses tokens)')
     .option('--password-stdin', 'read a password for the web UI from stdin (at least 15 characters)')
     .action(async (name: string, flags: HomeFlags & { admin?: boolean; service?: boolean; passwordStdin?: boolean }) => {
-      const password = flags.passwordStdin ? await readSecretFromStdin() : undefined;
+      // One trailing newline is the shell's (echo, a heredoc), not part of the password.
+      const password = flags.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : undefined;
       await withHome(flags, async (home) => {
         const pw = password === undefined ? {} : { password };
         let p: Principal;

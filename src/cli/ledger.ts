@@ -4,6 +4,7 @@ import { appendEntries, consistencyBetween, cosignFile, createSnapshot, serveTil
 import { stat } from 'node:fs/promises';
 import { CliError } from './errors.ts';
 import { EXIT } from './exit.ts';
+import { readStdin } from './stdin.ts';
 
 /** `trainguard key …` and `trainguard log …`: signing keys and the provenance transparency log. */
 export function registerLedger(program: Command, setExit: (code: number) => void): void {
@@ -199,10 +200,4 @@ function parseEntryLines(text: string): EntryInput[] {
   });
   if (out.length === 0) throw new CliError('CLI_BAD_FLAG', 'no entries to append', { hint: 'give a file with one JSON object per line, or pipe them in' });
   return out;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { resolveConfig } from '../config/index.ts';
 import { openServiceOnHome } from '../app/index.ts';
 import { buildServer } from '../server/index.ts';
+import { resolveHomeConfig } from './access.ts';
 import { CliError } from './errors.ts';
 
 /** `trainguard serve`: the service on the home (embedded PGlite unless TRAINGUARD_DATABASE_URL is set). */
@@ -16,7 +16,7 @@ export function registerServe(program: Command): void {
     .action(async (flags: { home?: string; config?: string; port: string; host: string }) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('CLI_BAD_FLAG', `--port must be 0–65535, got "${flags.port}"`, { hint: 'for example --port 8080' });
-      const config = resolveConfig({ file: flags.config, flags: flags.home === undefined ? {} : { home: { dir: flags.home } } });
+      const config = resolveHomeConfig(flags);
       const running = await openServiceOnHome(config, { ...(process.env['TRAINGUARD_DATABASE_URL'] === undefined ? {} : { databaseUrl: process.env['TRAINGUARD_DATABASE_URL'] }) });
       const app = await buildServer({ service: running.service, access: running.home.access });
       const url = await app.listen({ port, host: flags.host });
