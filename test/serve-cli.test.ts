@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForOutput } from './fixtures/child-output.ts';
 import { mailCsv } from './fixtures/service-world.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -29,22 +30,7 @@ test('trainguard serve: a fresh home, CLI-made tokens, push over HTTP, scanned b
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 90_000);
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (http:\/\/\S+) /.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(m[1] as string);
-      }
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
+  const url = (await waitForOutput(child, /listening on (http:\/\/\S+) /))[1] as string;
   const headers = { authorization: `Bearer ${token}` };
   const created = await fetch(`${url}/api/datasets`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'mail', name: 'Mail', labels: ['spam', 'ham'] }) });
   assert.equal(created.status, 201, await created.text());

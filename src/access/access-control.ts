@@ -140,6 +140,22 @@ export class AccessControl {
     return this.#guarded(actor, async (g) => this.#insertPrincipal(g, await g.require('user:manage'), name, 'service'));
   }
 
+  /**
+   * The names of principals by id, for showing who contributed or decided something to anyone who
+   * may already see that it happened (ids are in the log; names are not). Unknown ids are left out.
+   */
+  async principalNames(ids: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids)];
+    return this.#store.read(async (r) => {
+      const out = new Map<string, string>();
+      for (const id of unique) {
+        const p = await r.principalById(id);
+        if (p !== undefined) out.set(id, p.name);
+      }
+      return out;
+    });
+  }
+
   /** All principals, users and service accounts, by name (user:read). */
   async listUsers(actor: Principal): Promise<Principal[]> {
     return this.#guarded(actor, async (g) => {

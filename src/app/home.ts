@@ -23,10 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { AccessControl, AccessError, FileAccessStore, type AccessEvent, type AccessStore, type Principal } from '../access/index.ts';
 import { FileBackend, KeyFileProvider, openS3Backend, Vault, type BlobBackend, type KekInfo, type ObjectInfo, type PutResult, type RotationSummary } from '../vault/index.ts';
 import type { Config } from '../config/index.ts';
-import { createWorkerPool, type JobQueue } from '../jobs/index.ts';
-import { openStore, type Store } from '../store/index.ts';
-import { Service } from './service.ts';
-import { appendEntries, generateKeyFiles, initLog, type EntryInput } from './ledger.ts';
+import { generateKeyFiles, initLog, openLogWriter, type EntryInput } from './ledger.ts';
 
 export interface Home {
   readonly dir: string;
@@ -80,8 +77,10 @@ export async function openHome(config: Config, options: { cwd?: string } = {}): 
     await generateKeyFiles(`${hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-') || 'localhost'}/trainguard/${randomBytes(4).toString('hex')}`, join(dir, 'log'));
   }
   if (!existsSync(join(ledgerDir, 'checkpoint'))) await initLog(ledgerDir, logKeyPath);
+  // One writer per home for the life of the process (a service appends for every request).
+  const writer = openLogWriter(ledgerDir, logKeyPath);
   const record = async (entries: readonly EntryInput[]): Promise<{ indices: number[] }> => {
-    const r = await appendEntries(ledgerDir, logKeyPath, entries);
+    const r = await writer.append(entries);
     return { indices: r.indices };
   };
 
@@ -220,36 +219,4 @@ export async function resolveActor(home: Home, options: { as?: string; token?: s
     throw new AccessError('ACCESS_UNAUTHENTICATED', `no enabled principal named ${name}`, { hint: 'list principals with `trainguard user list --as <admin>`' });
   }
   return p;
-}
-
-/**
- * The whole service on a home: the database (PGlite under <home>/db, or PostgreSQL when
- * TRAINGUARD_DATABASE_URL is set), the vault, the home's principals and grants, its log, and the
- * in-process worker pool running the scan jobs. `close()` stops the workers, then the database.
- */
-export async function openServiceOnHome(config: Config, options: { cwd?: string; databaseUrl?: string; workers?: number } = {}): Promise<{ home: Home; service: Service; store: Store; queue: JobQueue; close(): Promise<void> }> {
-  const home = await openHome(config, options.cwd === undefined ? {} : { cwd: options.cwd });
-  const store = await openStore(options.databaseUrl === undefined || options.databaseUrl === '' ? { kind: 'pglite', dataDir: join(home.dir, 'db') } : { kind: 'postgres', url: options.databaseUrl });
-  const queue = createWorkerPool({ store: store.jobs });
-  const service = new Service({
-    store,
-    vault: home.vault,
-    access: home.access,
-    queue,
-    record: home.record,
-    config,
-    releases: { keyPath: home.logKeyPath, logDir: home.ledgerDir, dir: join(home.dir, 'snapshots') },
-  });
-  service.registerWorkers(options.workers ?? 1);
-  await queue.start();
-  return {
-    home,
-    service,
-    store,
-    queue,
-    async close() {
-      await queue.stop({ graceful: true });
-      await store.close();
-    },
-  };
 }

@@ -17,10 +17,16 @@ export { cosignFile, serveTiles, generateKeyFiles, showKey, initLog, appendEntri
 export type { EntryInput, VerifiedReceipt } from './ledger.ts';
 export { createSnapshot, verifyFileInSnapshot, verifySnapshot, SNAPSHOT_PREDICATE_TYPE } from './snapshot.ts';
 export type { SnapshotOptions, SnapshotPredicate, SnapshotVerification } from './snapshot.ts';
-export { openHome, openServiceOnHome, resolveActor } from './home.ts';
+export { openHome, resolveActor } from './home.ts';
+export { openServiceOnHome } from './service-host.ts';
 export type { Home } from './home.ts';
-export { isRole } from '../access/index.ts';
+export { isRole, parseToken } from '../access/index.ts';
 export type { AccessControl, Principal, Role, Permission } from '../access/index.ts';
 export { Service, ServiceError, DEFAULT_DATASET_SETTINGS, BATCH_LIMITS } from './service.ts';
 export type { DatasetSettings, DecisionRequest, DecisionResult, IngestRequest, IngestResult, ReleaseResult, ReviewAction, ServiceParts, ServiceErrorCode } from './service.ts';
 export { accessStoreOnDb } from './access-on-db.ts';
+export { openWorkerOnHome } from './service-host.ts';
+export type { ServiceHost, ServiceHostOptions } from './service-host.ts';
+export { seedDemo, DEMO_DATASET } from './demo-service.ts';
+export type { SeededDemo, DemoAccount } from './demo-service.ts';
+export type { Provenance } from './service.ts';

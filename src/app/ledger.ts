@@ -109,17 +109,62 @@ export function encodeEntry(kind: string, body: unknown): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+/** How long a one-off append waits for another writer (a running `trainguard serve`) to finish its commit. */
+const APPEND_LOCK_WAIT_MS = 10_000;
+
 /** `trainguard log append`: one durable batch; returns each entry's index and the new checkpoint. */
 export async function appendEntries(dir: string, keyPath: string, entries: readonly EntryInput[]): Promise<{ indices: number[]; size: number; checkpoint: string }> {
   const signer = await signerFrom(keyPath);
   const encoded = entries.map((e) => encodeEntry(e.kind, e.body));
-  const log = await openLog(dir, { signCheckpoint: (body) => signNote(body, [signer]) });
+  const log = await openLog(dir, { signCheckpoint: (body) => signNote(body, [signer]), lockWaitMs: APPEND_LOCK_WAIT_MS });
   try {
     const r = await log.append(encoded, { idempotencyKeys: entries.map((e) => e.idempotencyKey) });
     return { indices: r.indices, size: r.size, checkpoint: r.checkpoint };
   } finally {
     await log.close();
   }
+}
+
+/** Appends to one log for the life of a process; see {@link openLogWriter}. */
+export interface LogWriter {
+  append(entries: readonly EntryInput[]): Promise<{ indices: number[]; size: number; checkpoint: string }>;
+}
+
+/**
+ * A process's writer on a log (a home's): the log stays open, so an append costs one commit
+ * rather than an open (lock, right edge, the whole idempotency journal), and concurrent appends
+ * share a commit. The writer lock is taken per commit (`lock: 'commit'`), so CLI commands on the
+ * same home still append meanwhile; each commit first reads in what they appended. After a failed
+ * write the log is reopened on the next append, which runs crash recovery.
+ */
+export function openLogWriter(dir: string, keyPath: string): LogWriter {
+  let opened: Promise<Log> | undefined;
+  const open = async (): Promise<Log> => {
+    const signer = await signerFrom(keyPath);
+    return openLog(dir, { signCheckpoint: (body) => signNote(body, [signer]), lock: 'commit', lockWaitMs: APPEND_LOCK_WAIT_MS });
+  };
+  return {
+    async append(entries) {
+      const encoded = entries.map((e) => encodeEntry(e.kind, e.body));
+      const current = (opened ??= open());
+      let log: Log;
+      try {
+        log = await current;
+      } catch (err) {
+        if (opened === current) opened = undefined;
+        throw err;
+      }
+      try {
+        const r = await log.append(encoded, { idempotencyKeys: entries.map((e) => e.idempotencyKey) });
+        return { indices: r.indices, size: r.size, checkpoint: r.checkpoint };
+      } finally {
+        if (log.failed && opened === current) {
+          opened = undefined;
+          await log.close().catch(() => undefined);
+        }
+      }
+    },
+  };
 }
 
 async function withReadOnlyLog<T>(dir: string, f: (log: Log) => Promise<T>): Promise<T> {

@@ -12,20 +12,22 @@
  * but not logged.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AccessControl, Principal } from '../access/index.ts';
+import { rolesWith, type AccessControl, type Principal } from '../access/index.ts';
 import type { Config } from '../config/index.ts';
 import { canonicalJson, sha256Hex, TrainGuardError, type Severity, severityRank } from '../core/index.ts';
-import { readDataset, sampleId } from '../data/index.ts';
-import type { JobContext, JobQueue } from '../jobs/index.ts';
+import { readDataset, sampleId, type Dataset } from '../data/index.ts';
+import type { JobContext, JobCounts, JobQueue } from '../jobs/index.ts';
 import { buildSampleSet } from '../ledger/index.ts';
 import { parseTable, serializeTable, type RawTable, type TableFormat } from '../redteam/index.ts';
-import type { Store, BatchRecord, SampleRecord } from '../store/index.ts';
+import type { Store, BatchRecord, SampleRecord, SnapshotRecord, SourceStats } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { EntryInput } from './ledger.ts';
+import { BATCH_FORMATS, isBatchFormat, readBatch, sampleContent, samplePng, withBatchOnDisk, type SampleContent } from './batch-files.ts';
+import { proveEntry, showKey, verifyReceiptFile } from './ledger.ts';
 import { scanFile } from './scan-file.ts';
+import type { ScanReport } from '../scan/index.ts';
 import { createSnapshot } from './snapshot.ts';
 
 export type ServiceErrorCode = 'SERVICE_BAD_INPUT' | 'SERVICE_NOT_FOUND' | 'SERVICE_TOO_LARGE' | 'SERVICE_CONFLICT' | 'SERVICE_SELF_REVIEW';
@@ -52,7 +54,6 @@ export const BATCH_LIMITS = {
   maxSamples: 100_000,
 } as const;
 
-const FORMATS: Readonly<Record<string, string>> = { csv: '.csv', tsv: '.tsv', jsonl: '.jsonl', parquet: '.parquet' };
 const SCAN_JOB = 'scan-batch';
 
 export interface ServiceParts {
@@ -150,13 +151,17 @@ export class Service {
         return { batch: earlier, replayed: true, inserted: 0, duplicates: 0, jobId: job.id };
       }
     }
-    const ext = FORMATS[request.format];
-    if (ext === undefined) throw new ServiceError('SERVICE_BAD_INPUT', `unknown format "${request.format}"`, { hint: `one of ${Object.keys(FORMATS).join(', ')}` });
+    if (!isBatchFormat(request.format)) throw new ServiceError('SERVICE_BAD_INPUT', `unknown format "${request.format}"`, { hint: `one of ${Object.keys(BATCH_FORMATS).join(', ')}` });
     if (request.bytes.length > BATCH_LIMITS.maxBytes) {
       throw new ServiceError('SERVICE_TOO_LARGE', `batch is ${request.bytes.length} bytes, over ${BATCH_LIMITS.maxBytes}`, { hint: 'split it into smaller batches' });
     }
-    const parsed = await withTempFile(request.bytes, ext, (path) => readDataset(path, { columns: {} }));
+    const parsed = await readBatch(request.bytes, request.format);
     if (parsed.n === 0) throw new ServiceError('SERVICE_BAD_INPUT', 'the batch has no samples', { hint: 'send at least one row' });
+    if (parsed.skipped.length > 0) {
+      // All or nothing: a stored sample is its batch's row, so a batch with unreadable rows is refused whole.
+      const first = parsed.skipped[0];
+      throw new ServiceError('SERVICE_BAD_INPUT', `the batch has ${parsed.skipped.length} unreadable rows; the first: ${first?.message ?? ''}${first?.line === undefined ? '' : ` (line ${first.line})`}${first?.path === undefined ? '' : ` (${first.path})`}`, { hint: 'fix or drop those rows and push the batch again' });
+    }
     if (parsed.n > BATCH_LIMITS.maxSamples) throw new ServiceError('SERVICE_TOO_LARGE', `batch has ${parsed.n} samples, over ${BATCH_LIMITS.maxSamples}`, { hint: 'split it into smaller batches' });
     const labels = Array.from(parsed.labelCodes, (c) => parsed.labelNames[c] ?? '');
     const unknown = [...new Set(labels)].filter((l) => !dataset.labelSet.includes(l));
@@ -188,14 +193,20 @@ export class Service {
   }
 
   /**
-   * The scan job: decrypts the batch, scans it, records the findings once (keyed by the job id),
+   * The scan job: decrypts the batch, scans it, records the findings once per batch (a retried or repeated job records nothing twice),
    * quarantines every sample whose strongest finding reaches the dataset's threshold and opens a
    * review task for it, and accepts the rest.
    */
   async scanBatch(job: Pick<JobContext, 'id'>, batchId: string): Promise<{ scanId: string; quarantined: number; accepted: number }> {
-    const { store, vault, record } = this.parts;
-    const existing = await store.scans.byJob(job.id);
-    if (existing !== undefined) return { scanId: existing.id, ...(existing.stats as { quarantined: number; accepted: number }) };
+    const { store, vault } = this.parts;
+    // A batch is scanned once: a job retried after a crash (or a second job for the batch) finds
+    // the scan recorded and only makes sure it is logged.
+    const existing = (await store.scans.ofBatch(batchId))[0];
+    if (existing !== undefined) {
+      const stats = existing.stats as { quarantined: number; accepted: number; findings: number };
+      if (existing.logIndex === null) await this.#logScan(existing.id, existing.batchId, existing.datasetId, existing.reportSha256, stats);
+      return { scanId: existing.id, quarantined: stats.quarantined, accepted: stats.accepted };
+    }
     const batch = await store.batches.get(batchId);
     if (batch === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no batch ${batchId}`);
     const dataset = await store.datasets.get(batch.datasetId);
@@ -203,28 +214,31 @@ export class Service {
     const settings = { ...DEFAULT_DATASET_SETTINGS, ...(dataset.settings as Partial<DatasetSettings>) };
     await store.batches.setStatus(batchId, 'scanning');
     const bytes = await vault.getBytes(batch.blobSha256, { context: { dataset: batch.datasetId, kind: 'batch' } });
-    const { report } = await withTempFile(bytes, FORMATS[batch.format] ?? '.csv', (path) => scanFile(path, this.parts.config));
+    const own = new Set((await store.samples.ofBatch(batchId)).map((x) => x.id));
+    const report = await this.#scanWithContext(batch, bytes, own);
+    // Only this batch's samples are judged; the accepted context was judged when it came in.
+    const findings = report.findings.filter((f) => own.has(f.sampleId));
 
     const strongest = new Map<string, { score: number; severity: Severity }>();
-    for (const f of report.findings) {
+    for (const f of findings) {
       const s = strongest.get(f.sampleId);
       if (s === undefined || f.score > s.score) strongest.set(f.sampleId, { score: f.score, severity: s !== undefined && severityRank(s.severity) > severityRank(f.severity) ? s.severity : f.severity });
     }
     const quarantined = [...strongest].filter(([, s]) => s.score >= settings.quarantineScore);
     const quarantinedIds = new Set(quarantined.map(([id]) => id));
-    const accepted = report.samples.map((s) => s.id).filter((id) => !quarantinedIds.has(id));
-    const scanId = `sc_${sha256Hex(job.id).slice(0, 24)}`;
+    const accepted = [...own].filter((id) => !quarantinedIds.has(id));
+    const scanId = `sc_${sha256Hex(`${batch.datasetId}\n${batchId}`).slice(0, 24)}`;
     const reportSha256 = sha256Hex(canonicalJson(report));
-    const stats = { quarantined: quarantinedIds.size, accepted: accepted.length, findings: report.findings.length };
+    const stats = { quarantined: quarantinedIds.size, accepted: accepted.length, findings: findings.length, context: report.samples.length - own.size };
     await store.transaction(async (repos) => {
       await repos.scans.record(
         { id: scanId, datasetId: batch.datasetId, batchId, jobId: job.id, reportSha256, stats },
-        report.findings.map((f) => ({ sampleId: f.sampleId, detector: f.detector, code: f.code, score: f.score, severity: f.severity, message: f.message, evidence: f.evidence })),
+        findings.map((f) => ({ sampleId: f.sampleId, detector: f.detector, code: f.code, score: f.score, severity: f.severity, message: f.message, evidence: f.evidence })),
       );
       await repos.samples.setStatus(batch.datasetId, [...quarantinedIds], 'quarantined');
       await repos.samples.setStatus(batch.datasetId, accepted, 'accepted');
       await repos.reviews.createTasks(quarantined.map(([sampleId, s]) => ({
-        id: `t_${sha256Hex(`${batch.datasetId}\n${sampleId}`).slice(0, 24)}`,
+        id: taskIdOf(batch.datasetId, sampleId),
         datasetId: batch.datasetId,
         sampleId,
         severity: s.severity,
@@ -233,8 +247,49 @@ export class Service {
       })));
       await repos.batches.setStatus(batchId, 'scanned');
     });
-    await record([{ kind: 'scan', body: { batch: batchId, dataset: batch.datasetId, scan: scanId, reportSha256, ...stats }, idempotencyKey: `scan-${scanId}` }]);
+    await this.#logScan(scanId, batchId, batch.datasetId, reportSha256, stats);
     return { scanId, quarantined: stats.quarantined, accepted: stats.accepted };
+  }
+
+  /**
+   * Scans a batch together with up to CONTEXT_SAMPLES of the dataset's accepted samples from the
+   * most recent scanned batches of the same format and header: a few poisoned rows are found by
+   * how they disagree with the data already trusted (a conflicting copy of an accepted sample, a
+   * label the accepted data contradicts), which a small batch alone cannot show. Falls back to the
+   * batch alone when there is no such context, or when the combined file does not re-derive every
+   * one of the batch's sample ids (the readers inferred the columns differently).
+   */
+  async #scanWithContext(batch: BatchRecord, bytes: Uint8Array, own: ReadonlySet<string>): Promise<ScanReport> {
+    const alone = async (): Promise<ScanReport> => (await withBatchOnDisk(bytes, batch.format, (path) => scanFile(path, this.parts.config))).report;
+    if (!['csv', 'tsv', 'jsonl'].includes(batch.format)) return alone();
+    const context: SampleRecord[] = [];
+    for (const b of await this.parts.store.batches.list(batch.datasetId, 100)) {
+      if (context.length >= CONTEXT_SAMPLES) break;
+      if (b.id === batch.id || b.status !== 'scanned' || b.format !== batch.format) continue;
+      const accepted = (await this.parts.store.samples.ofBatch(b.id)).filter((x) => x.status === 'accepted' && !own.has(x.id));
+      context.push(...accepted.slice(0, CONTEXT_SAMPLES - context.length));
+    }
+    if (context.length === 0) return alone();
+    let combined: RawTable;
+    try {
+      const trusted = await this.#releaseTable(batch.datasetId, context);
+      const mine = parseTable(Buffer.from(bytes).toString('utf8'), batch.format as TableFormat);
+      if (trusted.columns.join('\u0000') !== mine.columns.join('\u0000')) return alone();
+      combined = { format: mine.format, columns: mine.columns, rows: [...trusted.rows, ...mine.rows] };
+    } catch (err) {
+      if (err instanceof ServiceError) return alone();
+      throw err;
+    }
+    const text = Buffer.from(serializeTable(combined, combined.format).text);
+    const { report } = await withBatchOnDisk(text, batch.format, (path) => scanFile(path, this.parts.config));
+    const seen = new Set(report.samples.map((x) => x.id));
+    return [...own].every((id) => seen.has(id)) ? report : alone();
+  }
+
+  /** Appends a scan's provenance entry (once: the idempotency key) and keeps its index with the scan. */
+  async #logScan(scanId: string, batchId: string, datasetId: string, reportSha256: string, stats: { quarantined: number; accepted: number; findings: number }): Promise<void> {
+    const { indices } = await this.parts.record([{ kind: 'scan', body: { batch: batchId, dataset: datasetId, scan: scanId, reportSha256, ...stats }, idempotencyKey: `scan-${scanId}` }]);
+    await this.parts.store.scans.setLogIndex(scanId, indices[0] as number);
   }
 
   /**
@@ -306,13 +361,12 @@ export class Service {
     const accepted = await allAccepted(store, datasetId);
     if (accepted.length === 0) throw new ServiceError('SERVICE_CONFLICT', `dataset ${datasetId} has no accepted samples`, { hint: 'ingest batches and let them be scanned and reviewed first' });
     const table = await this.#releaseTable(datasetId, accepted);
-    const ext = FORMATS[table.format] as string;
     const text = serializeTable(table, table.format).text;
     const want = Buffer.from(buildSampleSet(accepted.map((a) => a.id)).root).toString('hex');
     const parent = await store.snapshots.latest(datasetId);
     const snapshotId = `snap_${randomBytes(12).toString('hex')}`;
     const outDir = join(releases.dir, snapshotId);
-    const created = await withTempFile(Buffer.from(text), ext, async (path) => {
+    const created = await withBatchOnDisk(Buffer.from(text), table.format, async (path) => {
       const got = Buffer.from(buildSampleSet((await readDataset(path, { columns: {} })).ids).root).toString('hex');
       if (got !== want) {
         throw new ServiceError('SERVICE_CONFLICT', 'the release file does not reproduce the accepted sample ids', { hint: 'a batch could not be re-read row for row; nothing was released' });
@@ -329,19 +383,13 @@ export class Service {
    * envelope, sample list and receipt, ready for `trainguard verify <out>/snapshot --data <file>`.
    */
   async pull(actor: Principal, snapshotId: string, outDir: string): Promise<{ dataFile: string; snapshotDir: string }> {
-    const { store, vault, access, releases } = this.parts;
-    const snap = await store.snapshots.get(snapshotId);
-    if (snap === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no snapshot ${snapshotId}`);
-    await access.assertAllowed(actor, 'snapshot:pull', snap.datasetId);
-    const from = join(releases.dir, snapshotId);
+    const { files } = await this.snapshotFiles(actor, snapshotId);
+    const data = await this.snapshotData(actor, snapshotId);
     const snapshotDir = join(outDir, 'snapshot');
     await mkdir(snapshotDir, { recursive: true });
-    for (const f of await readdir(from)) await copyFile(join(from, f), join(snapshotDir, f));
-    const statement = JSON.parse(await readFile(join(from, 'statement.json'), 'utf8')) as { subject: { name: string; digest: { sha256: string } }[] };
-    const subject = statement.subject[0];
-    if (subject === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `snapshot ${snapshotId} names no file`);
-    const dataFile = join(outDir, subject.name);
-    await writeFile(dataFile, await vault.getBytes(subject.digest.sha256, { context: { dataset: snap.datasetId, kind: 'release' } }), { mode: 0o600 });
+    for (const [name, bytes] of Object.entries(files)) await writeFile(join(snapshotDir, name), bytes);
+    const dataFile = join(outDir, data.name);
+    await writeFile(dataFile, data.bytes, { mode: 0o600 });
     return { dataFile, snapshotDir };
   }
 
@@ -354,13 +402,13 @@ export class Service {
     for (const [batchId, samples] of [...byBatch].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const batch = await store.batches.get(batchId);
       if (batch === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no batch ${batchId}`);
-      if (batch.format === 'parquet') throw new ServiceError('SERVICE_CONFLICT', 'releases of Parquet batches are not supported yet', { hint: 'ingest CSV, TSV or JSONL' });
+      if (batch.format === 'parquet' || batch.format === 'images') throw new ServiceError('SERVICE_CONFLICT', `releases of ${batch.format} batches are not supported yet`, { hint: 'releases are built from CSV, TSV or JSONL batches' });
       const format = batch.format as TableFormat;
       const bytes = await vault.getBytes(batch.blobSha256, { context: { dataset: datasetId, kind: 'batch' } });
       const table = parseTable(Buffer.from(bytes).toString('utf8'), format);
       if (out === undefined) {
         // Which column is the label is the readers' inference; every later batch shares this header.
-        const labelColumn = await withTempFile(bytes, FORMATS[format] ?? '.csv', async (path) => {
+        const labelColumn = await withBatchOnDisk(bytes, format, async (path) => {
           const roles = (await readDataset(path, { columns: {} })).roles;
           return Object.keys(roles).find((c) => roles[c] === 'label');
         });
@@ -383,7 +431,7 @@ export class Service {
   }
 
   /** A dataset at a glance (dataset:read-metadata): settings, sample counts by status, batches, open reviews. */
-  async overview(actor: Principal, datasetId: string): Promise<{ id: string; name: string; labels: readonly string[]; settings: unknown; samples: Record<string, number>; batches: BatchRecord[]; openReviews: number }> {
+  async overview(actor: Principal, datasetId: string): Promise<{ id: string; name: string; labels: readonly string[]; settings: unknown; samples: Record<string, number>; batches: BatchRecord[]; sources: SourceStats[]; openReviews: number }> {
     const { store, access } = this.parts;
     await access.assertAllowed(actor, 'dataset:read-metadata', datasetId);
     const dataset = await store.datasets.get(datasetId);
@@ -395,6 +443,7 @@ export class Service {
       settings: dataset.settings,
       samples: await store.samples.countByStatus(datasetId),
       batches: await store.batches.list(datasetId, 100),
+      sources: await store.sources.stats(datasetId),
       openReviews: await store.reviews.openCount(datasetId),
     };
   }
@@ -407,15 +456,204 @@ export class Service {
     const out = [];
     for (const t of tasks) {
       const sample = await store.samples.get(datasetId, t.sampleId);
-      out.push({ ...t, label: sample?.label ?? null, batchId: sample?.batchId ?? null, rowIndex: sample?.rowIndex ?? null, findings: await store.scans.findingsForSample(datasetId, t.sampleId) });
+      const made = await store.reviews.decisions(t.id);
+      const names = await access.principalNames(made.map((d) => d.reviewerId));
+      const decisions = made.map((d) => ({ reviewer: d.reviewerId, reviewerName: names.get(d.reviewerId) ?? d.reviewerId, action: d.action, newLabel: d.newLabel }));
+      out.push({ ...t, label: sample?.label ?? null, batchId: sample?.batchId ?? null, rowIndex: sample?.rowIndex ?? null, decisions, findings: await store.scans.findingsForSample(datasetId, t.sampleId) });
     }
     return { tasks: out, next };
+  }
+
+  /** The datasets the actor may read (dataset:read-metadata), each with its counts. */
+  async listDatasets(actor: Principal): Promise<{ id: string; name: string; labels: readonly string[]; openReviews: number; samples: Record<string, number> }[]> {
+    const { store, access } = this.parts;
+    // From the caller's own grants (readable without a permission), not one authorize per dataset:
+    // each refused authorize is recorded as a `denied` access event, and listing is not an attempt.
+    const readers = rolesWith('dataset:read-metadata');
+    const grants = (await access.listGrants(actor, { principal: actor.name })).filter((g) => readers.includes(g.role));
+    const everywhere = grants.some((g) => g.datasetId === null);
+    const out = [];
+    for (const d of await store.datasets.list()) {
+      if (!everywhere && !grants.some((g) => g.datasetId === d.id)) continue;
+      out.push({ id: d.id, name: d.name, labels: d.labelSet, openReviews: await store.reviews.openCount(d.id), samples: await store.samples.countByStatus(d.id) });
+    }
+    return out;
+  }
+
+  /** A sample's content as a reviewer needs it (sample:read): the row's values, its text, or its image's size. */
+  async sample(actor: Principal, datasetId: string, sampleIdArg: string): Promise<SampleRecord & SampleContent> {
+    const { sample, dataset } = await this.#readSample(actor, datasetId, sampleIdArg);
+    return { ...sample, ...sampleContent(dataset, sample.rowIndex) };
+  }
+
+  /** A sample's image as PNG, at the size the detectors saw it (sample:read). */
+  async sampleImage(actor: Principal, datasetId: string, sampleIdArg: string): Promise<Buffer> {
+    const { sample, dataset } = await this.#readSample(actor, datasetId, sampleIdArg);
+    if (dataset.images === null) throw new ServiceError('SERVICE_NOT_FOUND', `sample ${sampleIdArg} is not an image`);
+    return samplePng(dataset, sample.rowIndex);
+  }
+
+  /**
+   * Where a sample came from and what happened to it (dataset:read-metadata and log:read): its
+   * batch, source and contributor, the scans, the review decisions (on it, or on the sample it
+   * relabels), and for each of those log entries an inclusion receipt verified here against the
+   * log's key. A reader can re-check each receipt offline with `trainguard log verify`.
+   */
+  async provenance(actor: Principal, datasetId: string, sampleIdArg: string): Promise<Provenance> {
+    const { store, access, releases } = this.parts;
+    await access.assertAllowed(actor, 'dataset:read-metadata', datasetId);
+    await access.assertAllowed(actor, 'log:read', datasetId);
+    const sample = await store.samples.get(datasetId, sampleIdArg);
+    if (sample === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no sample ${sampleIdArg} in ${datasetId}`);
+    const batch = await store.batches.get(sample.batchId);
+    if (batch === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no batch ${sample.batchId}`);
+    const source = await store.sources.get(batch.sourceId);
+    const scans = await store.scans.ofBatch(batch.id);
+    const lineage = sample.parentId === null ? [sample.id] : [sample.parentId, sample.id];
+    const decisions = [];
+    for (const id of lineage) decisions.push(...await store.reviews.decisions(taskIdOf(datasetId, id)));
+    const names = await access.principalNames([batch.contributorId, ...decisions.map((d) => d.reviewerId)]);
+    const vkey = await this.logPublicKey();
+    const logged: { what: 'batch' | 'scan' | 'review'; logIndex: number | null }[] = [
+      { what: 'batch', logIndex: batch.logIndex },
+      ...scans.map((sc) => ({ what: 'scan' as const, logIndex: sc.logIndex })),
+      ...decisions.map((d) => ({ what: 'review' as const, logIndex: d.logIndex })),
+    ];
+    const proofs = [];
+    for (const { what, logIndex } of logged) {
+      if (logIndex === null) continue;
+      const receipt = await proveEntry(releases.logDir, logIndex);
+      let verified = false;
+      let treeSize = 0;
+      try {
+        const v = await verifyReceiptFile(receipt, vkey);
+        verified = v.index === logIndex;
+        treeSize = v.size;
+      } catch {
+        verified = false;
+      }
+      proofs.push({ what, logIndex, treeSize, verified, receipt });
+    }
+    return {
+      sample: { id: sample.id, label: sample.label, status: sample.status, parentId: sample.parentId, contentId: sample.contentId, rowIndex: sample.rowIndex },
+      batch: {
+        id: batch.id, createdAt: batch.createdAt.toISOString(), fileSha256: batch.fileSha256, sampleRoot: batch.sampleRoot, logIndex: batch.logIndex, format: batch.format,
+        source: { id: batch.sourceId, name: source?.name ?? batch.sourceId },
+        contributor: { id: batch.contributorId, name: names.get(batch.contributorId) ?? batch.contributorId },
+      },
+      scans: scans.map((sc) => ({ id: sc.id, logIndex: sc.logIndex, reportSha256: sc.reportSha256, stats: sc.stats, createdAt: sc.createdAt.toISOString() })),
+      decisions: decisions.map((d) => ({ reviewer: { id: d.reviewerId, name: names.get(d.reviewerId) ?? d.reviewerId }, action: d.action, newLabel: d.newLabel, at: d.createdAt.toISOString(), logIndex: d.logIndex })),
+      proofs,
+      logPublicKey: vkey,
+    };
+  }
+
+  /** The log's public key: what snapshots, receipts and checkpoints verify against. */
+  /**
+   * Whether the service can reach its database and queue, and how many scan jobs are in each
+   * state: what a load balancer or an operator polls (no dataset names, no principal needed).
+   */
+  async health(): Promise<{ database: string; jobs: JobCounts }> {
+    return { database: this.parts.store.kind, jobs: await this.parts.queue.counts() };
+  }
+
+  async logPublicKey(): Promise<string> {
+    return (await showKey(this.parts.releases.keyPath)).vkey;
+  }
+
+  /** A dataset's snapshots, newest first (dataset:read-metadata). */
+  async snapshots(actor: Principal, datasetId: string): Promise<SnapshotRecord[]> {
+    const { store, access } = this.parts;
+    await access.assertAllowed(actor, 'dataset:read-metadata', datasetId);
+    return store.snapshots.list(datasetId);
+  }
+
+  /** A snapshot's signed files (snapshot:pull): statement, envelope, sample list, receipt — what `trainguard verify` reads. */
+  async snapshotFiles(actor: Principal, snapshotId: string): Promise<{ snapshot: SnapshotRecord; files: Record<string, Buffer>; dataFile: { name: string; sha256: string } }> {
+    const { store, access, releases } = this.parts;
+    const snapshot = await store.snapshots.get(snapshotId);
+    if (snapshot === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no snapshot ${snapshotId}`, { hint: 'list a dataset\'s snapshots first' });
+    await access.assertAllowed(actor, 'snapshot:pull', snapshot.datasetId);
+    const dir = join(releases.dir, snapshotId);
+    const files: Record<string, Buffer> = {};
+    for (const f of await readdir(dir)) files[f] = await readFile(join(dir, f));
+    const statement = JSON.parse((files['statement.json'] ?? Buffer.from('{}')).toString('utf8')) as { subject?: { name: string; digest: { sha256: string } }[] };
+    const subject = statement.subject?.[0];
+    if (subject === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `snapshot ${snapshotId} names no file`);
+    return { snapshot, files, dataFile: { name: subject.name, sha256: subject.digest.sha256 } };
+  }
+
+  /** A snapshot's release file, decrypted (snapshot:pull). */
+  async snapshotData(actor: Principal, snapshotId: string): Promise<{ name: string; bytes: Uint8Array }> {
+    const { snapshot, dataFile } = await this.snapshotFiles(actor, snapshotId);
+    return { name: dataFile.name, bytes: await this.parts.vault.getBytes(dataFile.sha256, { context: { dataset: snapshot.datasetId, kind: 'release' } }) };
+  }
+
+  async #readSample(actor: Principal, datasetId: string, id: string): Promise<{ sample: SampleRecord; dataset: Dataset }> {
+    const { store, access } = this.parts;
+    await access.assertAllowed(actor, 'sample:read', datasetId);
+    const sample = await store.samples.get(datasetId, id);
+    if (sample === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no sample ${id} in ${datasetId}`);
+    return { sample, dataset: await this.#batchDataset(sample.batchId) };
+  }
+
+  /** Read batches, a few at a time: a reviewer walks the queue batch by batch, and reading one decrypts and parses it whole. */
+  readonly #batches = new Map<string, Promise<Dataset>>();
+
+  async #batchDataset(batchId: string): Promise<Dataset> {
+    const cached = this.#batches.get(batchId);
+    if (cached !== undefined) {
+      this.#batches.delete(batchId);
+      this.#batches.set(batchId, cached);
+      return cached;
+    }
+    const loading = (async () => {
+      const batch = await this.parts.store.batches.get(batchId);
+      if (batch === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no batch ${batchId}`);
+      const bytes = await this.parts.vault.getBytes(batch.blobSha256, { context: { dataset: batch.datasetId, kind: 'batch' } });
+      return readBatch(bytes, batch.format);
+    })();
+    this.#batches.set(batchId, loading);
+    loading.catch(() => this.#batches.delete(batchId));
+    while (this.#batches.size > BATCH_CACHE_SIZE) this.#batches.delete(this.#batches.keys().next().value as string);
+    return loading;
   }
 
   /** Registers the scan job handler on the queue (the in-process pool, or a `trainguard worker`). */
   registerWorkers(concurrency = 1): void {
     this.parts.queue.work(SCAN_JOB, async (ctx) => this.scanBatch(ctx, (ctx.payload as { batchId: string }).batchId), { concurrency });
   }
+
+  /**
+   * On PostgreSQL: the scan jobs ingest commits in the database's job table (the outbox) are handed
+   * on to `target` (pg-boss), one job per batch by singleton key, so a forward repeated after a
+   * crash adds nothing; the outbox job completes only once the target acknowledged it.
+   */
+  forwardScans(outbox: JobQueue, target: JobQueue): void {
+    outbox.work(SCAN_JOB, async (ctx) => {
+      const { batchId } = ctx.payload as { batchId: string };
+      return target.enqueue(SCAN_JOB, { batchId }, { singletonKey: `${SCAN_JOB}:${batchId}` });
+    }, { concurrency: 1 });
+  }
+}
+
+const BATCH_CACHE_SIZE = 4;
+/** Accepted samples a batch is scanned beside. */
+const CONTEXT_SAMPLES = 5000;
+
+/** A review task's id: one task per sample. */
+function taskIdOf(datasetId: string, sampleIdArg: string): string {
+  return `t_${sha256Hex(`${datasetId}\n${sampleIdArg}`).slice(0, 24)}`;
+}
+
+export interface Provenance {
+  readonly sample: { id: string; label: string; status: string; parentId: string | null; contentId: string; rowIndex: number };
+  readonly batch: { id: string; createdAt: string; fileSha256: string; sampleRoot: string; logIndex: number | null; format: string; source: { id: string; name: string }; contributor: { id: string; name: string } };
+  readonly scans: { id: string; logIndex: number | null; reportSha256: string; stats: unknown; createdAt: string }[];
+  readonly decisions: { reviewer: { id: string; name: string }; action: string; newLabel: string | null; at: string; logIndex: number | null }[];
+  /** Each logged event's inclusion receipt (C2SP tlog-proof) and whether it verified against the log's key. */
+  readonly proofs: { what: 'batch' | 'scan' | 'review'; logIndex: number; treeSize: number; verified: boolean; receipt: string }[];
+  readonly logPublicKey: string;
 }
 
 async function allAccepted(store: Store, datasetId: string): Promise<SampleRecord[]> {
@@ -426,20 +664,5 @@ async function allAccepted(store: Store, datasetId: string): Promise<SampleRecor
     out.push(...page.samples);
     if (page.next === null) return out;
     after = page.next;
-  }
-}
-
-/**
- * The readers and the scan take a path: the plaintext goes to a private temporary folder (0700,
- * file 0600) for the shortest time and is removed whatever happens.
- */
-async function withTempFile<T>(bytes: Uint8Array, ext: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'trainguard-'));
-  try {
-    const path = join(dir, `batch${ext}`);
-    await writeFile(path, bytes, { mode: 0o600 });
-    return await fn(path);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }

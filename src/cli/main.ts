@@ -8,6 +8,7 @@ import { registerBaseline } from './baseline.ts';
 import { registerLedger, registerSnapshot } from './ledger.ts';
 import { registerAccess, registerVault } from './access.ts';
 import { registerServe } from './serve.ts';
+import { registerRemote } from './remote.ts';
 
 /** The `trainguard` command line: parse, run one use case, render, set the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerAccess(program, setExit);
   registerVault(program, setExit);
   registerServe(program);
+  registerRemote(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {

@@ -25,6 +25,11 @@ export type DataErrorCode =
   | 'DATA_UNSUPPORTED_FORMAT'
   | 'DATA_PARQUET'
   | 'DATA_BAD_OPTION'
+  | 'DATA_ARCHIVE_ESCAPE'
+  | 'DATA_ARCHIVE_LINK'
+  | 'DATA_ARCHIVE_TOO_LARGE'
+  | 'DATA_ARCHIVE_BAD'
+  | 'DATA_ARCHIVE_UNSUPPORTED'
   // Row-level codes: used in `Dataset.skipped`, never thrown on their own.
   | 'DATA_RAGGED_ROW'
   | 'DATA_MISSING_LABEL'

@@ -21,3 +21,5 @@ export type { DataErrorCode, DataSkipCode } from './errors.ts';
 export { isMissing, parseNumberCell, MISSING_TOKENS } from './missing.ts';
 export { compareLabels, sampleId } from './content-id.ts';
 export { DEFAULT_MAX_BYTES, DEFAULT_MAX_LINE_BYTES } from './text-stream.ts';
+export { extractArchive, ARCHIVE_LIMITS } from './archive.ts';
+export type { ArchiveLimits, ArchiveFormat, ExtractedArchive } from './archive.ts';

@@ -227,9 +227,88 @@ test('single writer: a second writer fails with LEDGER_LOCKED; read-only opens w
   await next.close();
   assert.equal(existsSync(join(dir, 'LOCK')), false);
 
+  // A lock naming this process's pid that this process does not hold was left by an earlier
+  // process with the same pid (a restarted container's PID 1): stale too.
+  writeFileSync(join(dir, 'LOCK'), `${process.pid} 00000000-0000-0000-0000-000000000000\n`);
+  const reborn = await openLog(dir);
+  assert.equal(reborn.size, 1);
+  await reborn.close();
+
   // A lock whose owner is alive (this process's parent) is respected.
   writeFileSync(join(dir, 'LOCK'), `${process.ppid} 00000000-0000-0000-0000-000000000000\n`);
   await assert.rejects(openLog(dir), isCode('LEDGER_LOCKED'));
+});
+
+test("lock: 'commit': writers that keep the log open take turns, see each other's entries and keys, and clean up after each other", async () => {
+  const dir = tempDir();
+  await (await createLog(dir, { origin: ORIGIN })).close();
+  const a = await openLog(dir, { lock: 'commit' });
+  const b = await openLog(dir, { lock: 'commit' });
+  // Neither holds the lock between commits: a default writer can open, append and close meanwhile.
+  assert.equal(existsSync(join(dir, 'LOCK')), false);
+  assert.deepEqual((await a.append([entry(0)], { idempotencyKeys: ['k0'] })).indices, [0]);
+  assert.deepEqual((await b.append([entry(1)], { idempotencyKeys: ['k1'] })).indices, [1]);
+  // b learns a's key at its next commit: a repeat returns a's index, different bytes conflict.
+  assert.deepEqual((await b.append([entry(0)], { idempotencyKeys: ['k0'] })).indices, [0]);
+  await assert.rejects(b.append([entry(9)], { idempotencyKeys: ['k0'] }), isCode('LEDGER_IDEMPOTENCY_CONFLICT'));
+  const other = await openLog(dir);
+  assert.deepEqual((await other.append([entry(2), entry(1)], { idempotencyKeys: ['k2', 'k1'] })).indices, [2, 1]);
+  await other.close();
+  assert.deepEqual((await a.append([entry(3)])).indices, [3]);
+  // Opening removes the temp folder (a crashed writer's leftovers), which a had made: it must make it again.
+  await (await openLog(dir)).close();
+  assert.equal(existsSync(join(dir, '.tmp')), false);
+  assert.deepEqual((await a.append([entry(4)])).indices, [4]);
+  // Concurrent appends from both writers: each commit waits for the other's lock.
+  const results = await Promise.all([
+    ...Array.from({ length: 20 }, (_, i) => a.append([entry(100 + i)], { idempotencyKeys: [`a${i}`] })),
+    ...Array.from({ length: 20 }, (_, i) => b.append([entry(200 + i)], { idempotencyKeys: [`b${i}`] })),
+  ]);
+  assert.deepEqual(results.flatMap((r) => r.indices).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => 5 + i));
+  assert.deepEqual((await a.append([entry(200)], { idempotencyKeys: ['b0'] })).indices, results[20]?.indices);
+  assert.deepEqual((await b.append([entry(100)], { idempotencyKeys: ['a0'] })).indices, results[0]?.indices);
+  assert.equal(a.size, 45);
+  assert.equal(b.size, 45);
+  assert.equal(a.checkpoint, b.checkpoint);
+  await a.close();
+  await b.close();
+  const final = await openLog(dir, { verify: 'full' });
+  assert.equal(final.size, 45);
+  const appended = await Promise.all(Array.from({ length: 40 }, (_, i) => final.readEntry(5 + i)));
+  const want = [...Array.from({ length: 20 }, (_, i) => entry(100 + i)), ...Array.from({ length: 20 }, (_, i) => entry(200 + i))];
+  assert.deepEqual(appended.map((e) => Buffer.from(e).toString()).sort(), want.map((e) => Buffer.from(e).toString()).sort());
+  await final.close();
+});
+
+test("lock: 'commit': key records a failed writer left past the checkpoint are dropped, never given an index", async () => {
+  const dir = tempDir();
+  await (await createLog(dir, { origin: ORIGIN })).close();
+  const log = await openLog(dir, { lock: 'commit' });
+  await log.append([entry(0)], { idempotencyKeys: ['k0'] });
+  // Another writer wrote its key record for index 1, then failed before its checkpoint.
+  writeFileSync(join(dir, '.state', 'idempotency'), `1 ${Buffer.from('ghost').toString('base64')}\n`, { flag: 'a' });
+  assert.deepEqual((await log.append([entry(1)], { idempotencyKeys: ['k1'] })).indices, [1]);
+  await log.close();
+  const again = await openLog(dir);
+  assert.deepEqual((await again.append([entry(2), entry(1)], { idempotencyKeys: ['ghost', 'k1'] })).indices, [2, 1]);
+  await again.close();
+});
+
+test("lock: 'commit': a lock held too long fails only that append (LEDGER_LOCKED, nothing written); the next one commits", async () => {
+  const dir = tempDir();
+  await (await createLog(dir, { origin: ORIGIN })).close();
+  const impatient = await openLog(dir, { lock: 'commit', lockWaitMs: 20 });
+  const patient = await openLog(dir, { lock: 'commit' });
+  const holder = await openLog(dir);
+  await assert.rejects(impatient.append([entry(0)]), isCode('LEDGER_LOCKED'));
+  const waiting = patient.append([entry(1)]);
+  await holder.append([entry(7)]);
+  await holder.close();
+  assert.deepEqual((await waiting).indices, [1]);
+  assert.deepEqual((await impatient.append([entry(2)])).indices, [2]);
+  assert.deepEqual(await impatient.readEntry(0), entry(7));
+  await impatient.close();
+  await patient.close();
 });
 
 test('a damaged tile is detected on open with a code and hint, and nothing is changed', async () => {

@@ -6,6 +6,11 @@
  * records, fsyncs them, and only then replaces the `checkpoint`. The checkpoint is the commit
  * point: on open, anything beyond its size is ignored and overwritten by the next batch, so a
  * crash at any moment leaves a log that opens, verifies, and holds every acknowledged entry.
+ *
+ * One writer at a time: the `LOCK` file. By default a writer holds it from open to close. With
+ * `lock: 'commit'` it holds it only while a batch commits and first reads in whatever other
+ * writers committed since (checkpoint, right edge, idempotency keys), so a long-running service
+ * and short CLI commands can append to one log in turn.
  */
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
@@ -46,6 +51,8 @@ const MAX_KEY_BYTES = 1024;
 const TILE_CACHE_SIZE = 128;
 /** Interior trees of full tiles kept for proofs: 16 KiB each, so 1,024 is 16 MiB — every upper-level tile of a 100M-leaf log. */
 const TREE_CACHE_SIZE = 1024;
+/** With `lock: 'commit'`, how long a commit waits for another writer's lock by default. */
+const COMMIT_LOCK_WAIT_MS = 10_000;
 
 export interface LogOptions {
   /** Checkpoint origin line (createLog: required; openLog: checked against the stored checkpoint when given). */
@@ -63,6 +70,14 @@ export interface LogOptions {
   readonly verify?: 'quick' | 'full';
   /** fsync files and directories (default true). Turn off only for throwaway logs in tests. */
   readonly fsync?: boolean;
+  /**
+   * When the writer lock is held (filesystem logs): `open` (default) from open to close, so no
+   * other writer can append meanwhile; `commit` only while a batch commits, after reading in what
+   * other writers appended since, so several processes can keep the log open for appending.
+   */
+  readonly lock?: 'open' | 'commit';
+  /** How long to wait for a lock a live writer holds before failing with LEDGER_LOCKED (default 0; 10 s with `lock: 'commit'`). */
+  readonly lockWaitMs?: number;
 }
 
 export interface AppendOptions {
@@ -186,10 +201,32 @@ function corrupt(message: string, path?: string): LedgerError {
   });
 }
 
-/** Single-writer lock: a file holding `pid token`, created atomically with its content (write temp, link). */
-async function acquireLock(dir: string): Promise<() => Promise<void>> {
+/**
+ * The lock tokens this process holds. A lock naming this process's pid but none of these was left
+ * by an earlier process that had the same pid (a container's PID 1 restarted): it is stale.
+ */
+const heldTokens = new Set<string>();
+
+function lockHolderAlive(held: string, pid: number): boolean {
+  return pid === process.pid ? heldTokens.has(held) : isProcessAlive(pid);
+}
+
+/** A held lock: `release` gives it up; `tookOver` says a dead writer's lock was taken over (its last commit may be torn). */
+interface HeldLock {
+  readonly release: () => Promise<void>;
+  readonly tookOver: boolean;
+}
+
+/**
+ * Single-writer lock: a file holding `pid token`, created atomically with its content (write temp,
+ * link). A lock of a live process is waited for up to `waitMs`, then LEDGER_LOCKED.
+ */
+async function acquireLock(dir: string, waitMs = 0): Promise<HeldLock> {
   const lockPath = join(dir, LOCK_FILE);
   const token = `${process.pid} ${randomUUID()}\n`;
+  const deadline = Date.now() + waitMs;
+  let pause = 2;
+  let tookOver = false;
   for (let attempt = 0; attempt < 5; attempt++) {
     const temp = join(dir, `${LOCK_FILE}.${process.pid}.${randomUUID()}`);
     try {
@@ -200,14 +237,19 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
       } finally {
         await fh.close();
       }
+      // Counted as held before it exists: another caller in this process may read it at once.
+      heldTokens.add(token);
       try {
         // link() fails with EEXIST when the lock exists, so readers never see a lock without content.
         await link(temp, lockPath);
-        return async () => {
+        const release = async (): Promise<void> => {
           const now = await readFile(lockPath, 'utf8').catch(() => undefined);
           if (now === token) await unlink(lockPath).catch(() => undefined);
+          heldTokens.delete(token);
         };
+        return { release, tookOver };
       } catch (err) {
+        heldTokens.delete(token);
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
     } catch (err) {
@@ -222,7 +264,14 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
     const held = await readFile(lockPath, 'utf8').catch(() => undefined);
     if (held === undefined) continue; // released meanwhile: try again
     const pid = Number(/^([1-9][0-9]*) /.exec(held)?.[1] ?? NaN);
-    if (!Number.isSafeInteger(pid) || isProcessAlive(pid)) {
+    if (!Number.isSafeInteger(pid) || lockHolderAlive(held, pid)) {
+      if (Date.now() < deadline) {
+        // A live writer commits for milliseconds: wait a little and try again (not counted as an attempt).
+        await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
+        pause = Math.min(pause * 2, 50);
+        attempt--;
+        continue;
+      }
       throw new LedgerError('LEDGER_LOCKED', `log ${dir} is locked by ${Number.isSafeInteger(pid) ? `process ${pid}` : 'an unknown process'}`, {
         path: lockPath,
         hint: 'only one writer may append to a log: stop the other writer, or open the log read-only; delete LOCK only if no writer runs',
@@ -238,12 +287,27 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
     }
     const moved = await readFile(aside, 'utf8').catch(() => undefined);
     if (moved !== held) await link(aside, lockPath).catch(() => undefined); // put a live lock back
+    else tookOver = true;
     await unlink(aside).catch(() => undefined);
   }
   throw new LedgerError('LEDGER_LOCKED', `could not take the lock of log ${dir}`, {
     path: lockPath,
     hint: 'another writer keeps taking the lock; stop it and retry',
   });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * How an opened log holds the writer lock: `locked` while it opens (so it may clean up after a
+ * crashed writer); `release` at close (`lock: 'open'`), or `lockForCommit` around each commit.
+ */
+interface LockHold {
+  readonly locked: boolean;
+  readonly release?: () => Promise<void>;
+  readonly lockForCommit?: () => Promise<HeldLock>;
 }
 
 /** A small LRU for immutable (full) tiles and bundles. */
@@ -280,6 +344,8 @@ export class Log {
   readonly #storage: TileStorage;
   readonly #options: LogOptions;
   readonly #release: (() => Promise<void>) | undefined;
+  /** With `lock: 'commit'`: takes the writer lock for one commit. */
+  readonly #lockForCommit: (() => Promise<HeldLock>) | undefined;
   readonly #origin: string;
   #size: number;
   #root: Uint8Array;
@@ -287,6 +353,9 @@ export class Log {
   #edge: Edge;
   #bundleEdge: readonly Uint8Array[];
   readonly #keys = new Map<string, number>();
+  /** Bytes of the key journal read in (all committed records), and the index of its last record. */
+  #journalAt = 0;
+  #journalLast = -1;
   readonly #tiles = new Lru<Uint8Array[]>(TILE_CACHE_SIZE);
   readonly #bundles = new Lru<Uint8Array[]>(16);
   /**
@@ -306,12 +375,14 @@ export class Log {
     storage: TileStorage,
     options: LogOptions,
     release: (() => Promise<void>) | undefined,
+    lockForCommit: (() => Promise<HeldLock>) | undefined,
     checkpoint: string,
     parsed: Checkpoint,
   ) {
     this.#storage = storage;
     this.#options = options;
     this.#release = release;
+    this.#lockForCommit = lockForCommit;
     this.#origin = parsed.origin;
     this.#size = parsed.size;
     this.#root = parsed.root;
@@ -321,24 +392,10 @@ export class Log {
   }
 
   /** @internal Opens a log on a storage whose checkpoint exists. */
-  static async _open(storage: TileStorage, options: LogOptions, release?: () => Promise<void>): Promise<Log> {
-    const raw = await storage.read(CHECKPOINT_PATH);
-    if (raw === undefined) {
-      throw new LedgerError('LEDGER_NOT_FOUND', 'no checkpoint: this is not a log, or it was never created', {
-        path: CHECKPOINT_PATH,
-        hint: 'create the log first (trainguard log init)',
-      });
-    }
-    const text = Buffer.from(raw).toString('utf8');
-    if (options.verifyCheckpoint !== undefined) await options.verifyCheckpoint(text);
-    const parsed = parseStoredCheckpoint(text, CHECKPOINT_PATH);
-    if (options.origin !== undefined && options.origin !== parsed.origin) {
-      throw new LedgerError('LEDGER_BAD_INPUT', `log origin is ${JSON.stringify(parsed.origin)}, expected ${JSON.stringify(options.origin)}`, {
-        hint: 'open the log you meant, or drop the origin option',
-      });
-    }
-    const log = new Log(storage, options, release, text, parsed);
-    await log.#load(options.verify ?? 'quick');
+  static async _open(storage: TileStorage, options: LogOptions, hold: LockHold = { locked: false }): Promise<Log> {
+    const { text, parsed } = await readCheckpoint(storage, options);
+    const log = new Log(storage, options, hold.release, hold.lockForCommit, text, parsed);
+    await log.#load(options.verify ?? 'quick', hold.locked);
     return log;
   }
 
@@ -357,8 +414,11 @@ export class Log {
     await storage.write([{ name: CHECKPOINT_PATH, data: Buffer.from(note, 'utf8') }]);
   }
 
-  /** Rebuilds the in-memory right edge from stored tiles and checks it against the checkpoint. */
-  async #load(mode: 'quick' | 'full'): Promise<void> {
+  /**
+   * Rebuilds the in-memory right edge from stored tiles and checks it against the checkpoint;
+   * `locked`: this process holds the writer lock, so it may clean up after a crashed writer.
+   */
+  async #load(mode: 'quick' | 'full', locked: boolean): Promise<void> {
     const size = this.#size;
     const edge: Uint8Array[][] = [];
     for (let t = 0; levelCount(size, t) > 0; t++) {
@@ -398,8 +458,31 @@ export class Log {
       throw corrupt(`the root recomputed from the tiles does not match the checkpoint at size ${size}`, CHECKPOINT_PATH);
     }
     if (mode === 'full') await this.verify();
-    if (this.#release !== undefined && this.#storage instanceof FileTileStorage) await this.#storage.clearTemp();
+    if (locked && this.#storage instanceof FileTileStorage) await this.#storage.clearTemp();
     if (!this.#options.readOnly) await this.#loadKeys();
+  }
+
+  /**
+   * With `lock: 'commit'`, under the lock before a commit: reads in what other writers committed
+   * since this process last looked (a new checkpoint: its right edge and key records), and drops
+   * key records a failed or crashed writer left beyond the checkpoint.
+   */
+  async #catchUp(tookOver: boolean): Promise<void> {
+    if (this.#storage instanceof FileTileStorage) this.#storage.forgetDirectories(); // another writer may have removed .tmp or partial-tile folders
+    const { text, parsed } = await readCheckpoint(this.#storage, this.#options);
+    if (text === this.#checkpoint) {
+      const length = await journalLength(this.#storage);
+      if (tookOver && this.#storage instanceof FileTileStorage) await this.#storage.clearTemp();
+      if (length !== this.#journalAt) await this.#loadKeys();
+      return;
+    }
+    if (parsed.origin !== this.#origin || parsed.size < this.#size || (parsed.size === this.#size && !equalBytes(parsed.root, this.#root))) {
+      throw corrupt(`the checkpoint changed from size ${this.#size} to ${parsed.size} without extending the tree this process knew`, CHECKPOINT_PATH);
+    }
+    this.#size = parsed.size;
+    this.#root = parsed.root;
+    this.#checkpoint = text;
+    await this.#load('quick', true);
   }
 
   /**
@@ -421,13 +504,20 @@ export class Log {
     return decodeEntryBundle(bytes, width, path);
   }
 
-  /** Loads idempotency keys; drops journal records beyond the checkpoint (an uncommitted batch) or torn at the end. */
+  /**
+   * Loads the idempotency keys recorded since the last call; drops journal records beyond the
+   * checkpoint (an uncommitted batch) or torn at the end.
+   */
   async #loadKeys(): Promise<void> {
     const raw = await this.#storage.read(KEYS_JOURNAL);
-    if (raw === undefined) return;
-    let at = 0;
-    let keep = 0;
-    let last = -1;
+    if (raw === undefined) {
+      if (this.#journalAt > 0) throw corrupt(`${KEYS_JOURNAL} is gone`, KEYS_JOURNAL);
+      return;
+    }
+    if (raw.length < this.#journalAt) throw corrupt(`${KEYS_JOURNAL} is shorter than the part already read`, KEYS_JOURNAL);
+    let at = this.#journalAt;
+    let keep = at;
+    let last = this.#journalLast;
     while (at < raw.length) {
       const nl = raw.indexOf(10, at);
       if (nl < 0) break; // torn final record
@@ -443,6 +533,8 @@ export class Log {
       at = nl + 1;
       keep = at;
     }
+    this.#journalAt = keep;
+    this.#journalLast = last;
     if (keep < raw.length) await this.#storage.truncate(KEYS_JOURNAL, keep);
   }
 
@@ -460,6 +552,10 @@ export class Log {
   /** The stored checkpoint text. */
   get checkpoint(): string {
     return this.#checkpoint;
+  }
+  /** True after a failed write: the log refuses appends until it is reopened (which recovers). */
+  get failed(): boolean {
+    return this.#failed !== undefined;
   }
 
   /**
@@ -514,7 +610,16 @@ export class Log {
         for (const p of batch) p.reject(this.#failed);
         continue;
       }
+      let held: HeldLock | undefined;
       try {
+        held = this.#lockForCommit === undefined ? undefined : await this.#lockForCommit();
+      } catch (err) {
+        // Nothing was written: only this batch fails (another writer held the lock too long).
+        for (const p of batch) p.reject(err);
+        continue;
+      }
+      try {
+        if (held !== undefined) await this.#catchUp(held.tookOver);
         await this.#commit(batch);
       } catch (err) {
         // After a failed write the disk state beyond the checkpoint is unknown; refuse further
@@ -522,6 +627,8 @@ export class Log {
         this.#failed =
           err instanceof LedgerError ? err : new LedgerError('LEDGER_IO', `append failed: ${(err as Error).message}`, { cause: err });
         for (const p of batch) p.reject(this.#failed);
+      } finally {
+        await held?.release();
       }
     }
     this.#draining = undefined;
@@ -597,9 +704,10 @@ export class Log {
     const note = await signBody(this.#options, checkpointBody(this.#origin, newSize, root));
 
     // Tiles, bundles and key records first, all fsynced; the checkpoint last, as the commit point.
+    const journalBytes = Buffer.from(journal.join(''), 'latin1');
     await Promise.all([
       this.#storage.write(objects),
-      journal.length > 0 ? this.#storage.append(KEYS_JOURNAL, Buffer.from(journal.join(''), 'latin1')) : undefined,
+      journal.length > 0 ? this.#storage.append(KEYS_JOURNAL, journalBytes) : undefined,
     ]);
     await this.#storage.write([{ name: CHECKPOINT_PATH, data: Buffer.from(note, 'utf8') }]);
 
@@ -609,6 +717,10 @@ export class Log {
     this.#edge = newEdge;
     this.#bundleEdge = newBundleEdge;
     for (const [k, v] of freshKeys) this.#keys.set(k, v);
+    if (journal.length > 0) {
+      this.#journalAt += journalBytes.length;
+      this.#journalLast = Math.max(...freshKeys.values());
+    }
     for (const [k, v] of completedTiles) this.#tiles.set(k, v);
     // Partial tiles of now-full tiles are redundant (their hashes are the full tile's prefix, and
     // readers fall back to it). Only after the commit point, and best-effort: leftovers are harmless.
@@ -850,18 +962,36 @@ function edgeReader(size: number, edge: Edge): HashReader {
   };
 }
 
+/** The stored checkpoint, checked (signature through `verifyCheckpoint`, origin) and parsed. */
+async function readCheckpoint(storage: TileStorage, options: LogOptions): Promise<{ text: string; parsed: Checkpoint }> {
+  const raw = await storage.read(CHECKPOINT_PATH);
+  if (raw === undefined) {
+    throw new LedgerError('LEDGER_NOT_FOUND', 'no checkpoint: this is not a log, or it was never created', {
+      path: CHECKPOINT_PATH,
+      hint: 'create the log first (trainguard log init)',
+    });
+  }
+  const text = Buffer.from(raw).toString('utf8');
+  if (options.verifyCheckpoint !== undefined) await options.verifyCheckpoint(text);
+  const parsed = parseStoredCheckpoint(text, CHECKPOINT_PATH);
+  if (options.origin !== undefined && options.origin !== parsed.origin) {
+    throw new LedgerError('LEDGER_BAD_INPUT', `log origin is ${JSON.stringify(parsed.origin)}, expected ${JSON.stringify(options.origin)}`, {
+      hint: 'open the log you meant, or drop the origin option',
+    });
+  }
+  return { text, parsed };
+}
+
+async function journalLength(storage: TileStorage): Promise<number> {
+  if (storage.size !== undefined) return (await storage.size(KEYS_JOURNAL)) ?? 0;
+  return (await storage.read(KEYS_JOURNAL))?.length ?? 0;
+}
+
 /** Creates a new, empty log in `dir` (made if missing) and returns it open for appending. */
 export async function createLog(dir: string, options: LogOptions & { readonly origin: string }): Promise<Log> {
   await mkdir(dir, { recursive: true });
-  const release = await acquireLock(dir);
-  try {
-    const storage = new FileTileStorage(dir, { fsync: options.fsync ?? true });
-    await Log._create(storage, options);
-    return await Log._open(storage, options, release);
-  } catch (err) {
-    await release();
-    throw err;
-  }
+  const storage = new FileTileStorage(dir, { fsync: options.fsync ?? true });
+  return openLocked(dir, storage, options, () => Log._create(storage, options));
 }
 
 /** Opens the log in `dir`: takes the writer lock (unless readOnly), recovers from a crash, verifies the tiles. */
@@ -872,17 +1002,28 @@ export async function openLog(dir: string, options: LogOptions = {}): Promise<Lo
   }
   const storage = new FileTileStorage(dir, { fsync: options.fsync ?? true });
   if (options.readOnly) return Log._open(storage, options);
-  const release = await acquireLock(dir);
+  return openLocked(dir, storage, options);
+}
+
+/** Opens (after `create`) under the writer lock, then keeps it until close or, with `lock: 'commit'`, gives it back at once. */
+async function openLocked(dir: string, storage: FileTileStorage, options: LogOptions, create?: () => Promise<void>): Promise<Log> {
+  const perCommit = options.lock === 'commit';
+  const waitMs = options.lockWaitMs ?? (perCommit ? COMMIT_LOCK_WAIT_MS : 0);
+  if (!Number.isFinite(waitMs) || waitMs < 0) throw new LedgerError('LEDGER_BAD_INPUT', `lockWaitMs must be a non-negative number, got ${waitMs}`);
+  const { release } = await acquireLock(dir, waitMs);
+  let keep = false;
   try {
-    return await Log._open(storage, options, release);
-  } catch (err) {
-    await release();
-    throw err;
+    await create?.();
+    const log = await Log._open(storage, options, perCommit ? { locked: true, lockForCommit: () => acquireLock(dir, waitMs) } : { locked: true, release });
+    keep = !perCommit;
+    return log;
+  } finally {
+    if (!keep) await release();
   }
 }
 
 /** Opens a log on any storage; the caller guarantees there is a single writer. Creates it when `create` is set. */
 export async function openLogStorage(storage: TileStorage, options: LogOptions & { readonly create?: boolean }): Promise<Log> {
   if (options.create) await Log._create(storage, options);
-  return Log._open(storage, options, async () => undefined);
+  return Log._open(storage, options, { locked: true, release: async () => undefined });
 }

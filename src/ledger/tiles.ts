@@ -8,7 +8,7 @@
  * because a log that acknowledges an entry must still hold it after a power cut.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, open, rename, rm, truncate as truncateFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, truncate as truncateFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { HASH_SIZE } from './merkle.ts';
 import { LedgerError } from './errors.ts';
@@ -177,6 +177,8 @@ export interface TileStorage {
   truncate(name: string, length: number): Promise<void>;
   /** Deletes every object named `<prefix>/...` (garbage collection; need not be durable). */
   removePrefix(prefix: string): Promise<void>;
+  /** The size in bytes of an object, or undefined when it does not exist (optional: without it, the object is read). */
+  size?(name: string): Promise<number | undefined>;
 }
 
 /**
@@ -244,6 +246,23 @@ export class FileTileStorage implements TileStorage {
 
   get #tmpDir(): string {
     return join(this.root, '.tmp');
+  }
+
+  /**
+   * Forgets which directories are known to exist, so the next write makes them again: another
+   * process writing the same log may have removed some (temp files, partial tiles).
+   */
+  forgetDirectories(): void {
+    this.#knownDirs.clear();
+  }
+
+  async size(name: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.#path(name))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw ioError('reading', name, err);
+    }
   }
 
   /** Removes temp files left by a crashed writer. Call only while holding the log's lock. */
@@ -404,5 +423,10 @@ export class MemoryTileStorage implements TileStorage {
   async removePrefix(prefix: string): Promise<void> {
     checkName(prefix);
     for (const name of [...this.objects.keys()]) if (name.startsWith(`${prefix}/`)) this.objects.delete(name);
+  }
+
+  async size(name: string): Promise<number | undefined> {
+    checkName(name);
+    return this.objects.get(name)?.length;
   }
 }

@@ -7,12 +7,20 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { isTrainGuardError } from '../core/index.ts';
-import { BATCH_LIMITS, TOOL_VERSION, type AccessControl, type Principal, type Service } from '../app/index.ts';
+import { BATCH_LIMITS, TOOL_VERSION, parseToken, type AccessControl, type Principal, type Role, type Service } from '../app/index.ts';
+import { serveWeb } from './web.ts';
 
 export interface ServerOptions {
   readonly service: Service;
   readonly access: AccessControl;
+  /** The built web UI (web/dist) to serve at `/`; none: API only. */
+  readonly webRoot?: string;
+  /** One-time sign-in codes (`serve --demo`): each is exchanged for a session token once, then forgotten. */
+  readonly signInCodes?: Map<string, Principal>;
 }
+
+/** Web sessions are API tokens that live a day; each sign-in is an access event in the log. */
+const SESSION_DAYS = 1;
 
 /** HTTP status for an error code, by its kind (the part after the module prefix). */
 export function statusOf(code: string): number {
@@ -32,6 +40,10 @@ const FORMAT_BY_TYPE: Readonly<Record<string, string>> = {
   'application/x-ndjson': 'jsonl',
   'application/jsonl': 'jsonl',
   'application/vnd.apache.parquet': 'parquet',
+  // A folder of images (one subfolder per label, or a labels.csv) as an archive.
+  'application/zip': 'images',
+  'application/x-tar': 'images',
+  'application/gzip': 'images',
 };
 
 const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' } }, required: ['code', 'message'] } as const;
@@ -39,6 +51,7 @@ const idParam = { type: 'object', properties: { id: { type: 'string', maxLength:
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { service, access } = options;
+  const codes = options.signInCodes ?? new Map<string, Principal>();
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   await app.register(swagger, {
     openapi: {
@@ -127,6 +140,121 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.status(201);
     return r;
   }));
+
+  const session = async (principal: Principal, reply: FastifyReply): Promise<{ token: string; expiresAt: string; principal: { id: string; name: string } }> => {
+    const created = await access.createToken(principal, { name: 'web session', expiresInDays: SESSION_DAYS });
+    void reply.status(201);
+    return { token: created.token, expiresAt: created.info.expiresAt, principal: { id: principal.id, name: principal.name } };
+  };
+  const nameBody = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
+  app.post('/api/session', {
+    schema: { summary: 'Sign in with name and password: a session token for a day', security: [], body: { type: 'object', additionalProperties: false, required: ['name', 'password'], properties: { name: nameBody, password: { type: 'string', minLength: 1, maxLength: 1024 } } } },
+  }, async (req, reply) => {
+    const body = req.body as { name: string; password: string };
+    return session(await access.verifyPassword(body.name, body.password), reply);
+  });
+
+  app.post('/api/session/code', {
+    schema: { summary: 'Sign in with a one-time code (printed by `trainguard serve --demo`)', security: [], body: { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string', minLength: 1, maxLength: 200 } } } },
+  }, async (req, reply) => {
+    const code = (req.body as { code: string }).code;
+    const principal = codes.get(code);
+    // Consumed before use: the same code never signs in twice, even when two requests race.
+    codes.delete(code);
+    if (principal === undefined) throw Object.assign(new Error('this sign-in code is unknown or was already used'), { statusCode: 401 });
+    return session(principal, reply);
+  });
+
+  app.delete('/api/session', { schema: { summary: 'Sign out: revokes the token this request carries' } }, guard(async (actor, req) => {
+    const presented = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    await access.revokeToken(actor, parseToken(presented)?.id ?? '');
+    return { signedOut: true };
+  }));
+
+  app.get('/api/me', { schema: { summary: 'Who the token belongs to, and their grants' } }, guard(async (actor) => ({
+    id: actor.id,
+    name: actor.name,
+    grants: (await access.listGrants(actor, { principal: actor.name })).map((g) => ({ role: g.role, datasetId: g.datasetId })),
+  })));
+
+  app.get('/api/datasets', { schema: { summary: 'The datasets the caller may read, with counts' } }, guard(async (actor) => ({ datasets: await service.listDatasets(actor) })));
+
+  const sampleParams = { type: 'object', properties: { id: { type: 'string', maxLength: 128 }, sampleId: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id', 'sampleId'] } as const;
+  type SampleParams = { id: string; sampleId: string };
+
+  app.get('/api/datasets/:id/samples/:sampleId', { schema: { summary: "A sample's content and status (sample:read)", params: sampleParams } }, guard(async (actor, req) => {
+    const p = req.params as SampleParams;
+    const s = await service.sample(actor, p.id, p.sampleId);
+    return { ...s, ...(s.image === undefined ? {} : { image: { ...s.image, url: `/api/datasets/${encodeURIComponent(p.id)}/samples/${p.sampleId}/image` } }) };
+  }));
+
+  app.get('/api/datasets/:id/samples/:sampleId/image', { schema: { summary: "A sample's image as PNG, as the detectors saw it (sample:read)", params: sampleParams } }, guard(async (actor, req, reply) => {
+    const p = req.params as SampleParams;
+    const png = await service.sampleImage(actor, p.id, p.sampleId);
+    void reply.type('image/png').header('cache-control', 'private, max-age=3600');
+    return png;
+  }));
+
+  app.get('/api/datasets/:id/samples/:sampleId/provenance', { schema: { summary: "A sample's batch, source, contributor, scans and decisions, with verified log receipts (log:read)", params: sampleParams } }, guard(async (actor, req) => {
+    const p = req.params as SampleParams;
+    return service.provenance(actor, p.id, p.sampleId);
+  }));
+
+  app.get('/api/datasets/:id/snapshots', { schema: { summary: "A dataset's snapshots, newest first", params: idParam } }, guard(async (actor, req) => ({ snapshots: await service.snapshots(actor, (req.params as { id: string }).id) })));
+
+  app.get('/api/snapshots/:id', { schema: { summary: "A snapshot's signed files, base64 (snapshot:pull): what `trainguard verify` reads", params: idParam } }, guard(async (actor, req) => {
+    const r = await service.snapshotFiles(actor, (req.params as { id: string }).id);
+    return { snapshot: r.snapshot, dataFile: r.dataFile, files: Object.fromEntries(Object.entries(r.files).map(([k, v]) => [k, v.toString('base64')])) };
+  }));
+
+  app.get('/api/snapshots/:id/data', { schema: { summary: "A snapshot's release file, decrypted (snapshot:pull)", params: idParam } }, guard(async (actor, req, reply) => {
+    const r = await service.snapshotData(actor, (req.params as { id: string }).id);
+    void reply.type('application/octet-stream').header('x-trainguard-file-name', r.name);
+    return Buffer.from(r.bytes);
+  }));
+
+  app.get('/api/health', { schema: { summary: 'Liveness, the database kind and scan jobs by state (no token needed)', security: [] } }, async () => ({ status: 'ok', ...(await service.health()) }));
+  app.get('/api/log/key', { schema: { summary: "The provenance log's public key (a C2SP note verifier key)" } }, guard(async () => ({ vkey: await service.logPublicKey() })));
+
+  // Principals, tokens and grants: the same rules as the CLI's admin commands (AccessControl decides).
+  app.get('/api/users', { schema: { summary: 'Principals (user:read)' } }, guard(async (actor) => ({ users: await access.listUsers(actor) })));
+  app.post('/api/users', {
+    schema: { summary: 'Add a user (user:manage)', body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: nameBody, password: { type: 'string', maxLength: 1024 } } } },
+  }, guard(async (actor, req, reply) => {
+    const body = req.body as { name: string; password?: string };
+    const user = await access.addUser(actor, body.name, body.password === undefined ? {} : { password: body.password });
+    void reply.status(201);
+    return user;
+  }));
+  app.get('/api/tokens', { schema: { summary: "The caller's tokens (or another principal's, user:manage)", querystring: { type: 'object', properties: { principal: nameBody } } } }, guard(async (actor, req) => {
+    const q = req.query as { principal?: string };
+    return { tokens: await access.listTokens(actor, q.principal === undefined ? {} : { principal: q.principal }) };
+  }));
+  app.post('/api/tokens', {
+    schema: { summary: 'Create an API token; returned once', body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, principal: nameBody, days: { type: 'integer', minimum: 1, maximum: 366 } } } },
+  }, guard(async (actor, req, reply) => {
+    const body = req.body as { name: string; principal?: string; days?: number };
+    const created = await access.createToken(actor, { name: body.name, ...(body.principal === undefined ? {} : { principal: body.principal }), ...(body.days === undefined ? {} : { expiresInDays: body.days }) });
+    void reply.status(201);
+    return created;
+  }));
+  app.delete('/api/tokens/:id', { schema: { summary: 'Revoke a token', params: idParam } }, guard(async (actor, req) => access.revokeToken(actor, (req.params as { id: string }).id)));
+  const grantBody = { type: 'object', additionalProperties: false, required: ['principal', 'role'], properties: { principal: nameBody, role: { type: 'string', enum: ['admin', 'curator', 'contributor', 'reviewer', 'trainer', 'auditor'] }, dataset: { type: 'string', maxLength: 128 } } } as const;
+  type GrantBody = { principal: string; role: Role; dataset?: string };
+  const grantRequest = (b: GrantBody) => ({ principal: b.principal, role: b.role, datasetId: b.dataset ?? null });
+  app.get('/api/grants', { schema: { summary: 'Grants (grant:read), or your own', querystring: { type: 'object', properties: { principal: nameBody, dataset: { type: 'string', maxLength: 128 } } } } }, guard(async (actor, req) => {
+    const q = req.query as { principal?: string; dataset?: string };
+    return { grants: await access.listGrants(actor, { ...(q.principal === undefined ? {} : { principal: q.principal }), ...(q.dataset === undefined ? {} : { datasetId: q.dataset }) }) };
+  }));
+  app.post('/api/grants', { schema: { summary: 'Grant a role, globally or on one dataset (grant:manage)', body: grantBody } }, guard(async (actor, req, reply) => {
+    const g = await access.grant(actor, grantRequest(req.body as GrantBody));
+    void reply.status(201);
+    return g;
+  }));
+  app.delete('/api/grants', { schema: { summary: 'Revoke a role (grant:manage)', body: grantBody } }, guard(async (actor, req) => access.revoke(actor, grantRequest(req.body as GrantBody))));
+
+  if (options.webRoot !== undefined) serveWeb(app, options.webRoot);
 
   await app.ready();
   return app;

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { translateWriteError } from './errors.ts';
 import type { Executor } from './executor.ts';
 import { toJson } from './schema.ts';
@@ -108,4 +108,36 @@ export class SourceRepo {
     const rows = await this.db.selectFrom('sources').selectAll().where('dataset_id', '=', datasetId).orderBy('name').execute();
     return rows.map(toSource);
   }
+
+  /**
+   * Each source of a dataset with its batches, samples (original rows, not relabels) and how many
+   * of those the scans flagged for review: the flag rate that tells a poisoned source from the rest.
+   */
+  async stats(datasetId: string): Promise<SourceStats[]> {
+    const rows = await this.db.selectFrom('sources as so')
+      .leftJoin('batches as b', 'b.source_id', 'so.id')
+      .leftJoin('samples as s', (j) => j.onRef('s.batch_id', '=', 'b.id').on('s.parent_id', 'is', null))
+      .leftJoin('review_tasks as t', (j) => j.onRef('t.sample_id', '=', 's.id').onRef('t.dataset_id', '=', 's.dataset_id'))
+      .select(['so.id', 'so.name'])
+      .select(sql<string>`count(distinct b.id)`.as('batches'))
+      .select(sql<string>`count(s.id)`.as('samples'))
+      .select(sql<string>`count(t.id)`.as('flagged'))
+      .where('so.dataset_id', '=', datasetId)
+      .groupBy(['so.id', 'so.name']).orderBy('so.name').execute();
+    return rows.map((r) => {
+      const samples = Number(r.samples);
+      const flagged = Number(r.flagged);
+      return { id: r.id, name: r.name, batches: Number(r.batches), samples, flagged, flagRate: samples === 0 ? 0 : flagged / samples };
+    });
+  }
+}
+
+export interface SourceStats {
+  readonly id: string;
+  readonly name: string;
+  readonly batches: number;
+  readonly samples: number;
+  /** Samples a scan quarantined for review. */
+  readonly flagged: number;
+  readonly flagRate: number;
 }

@@ -25,6 +25,8 @@ export interface ScanRecord {
   readonly jobId: string | null;
   readonly reportSha256: string;
   readonly stats: unknown;
+  /** The scan's provenance entry, once appended. */
+  readonly logIndex: number | null;
   readonly createdAt: Date;
 }
 
@@ -53,6 +55,7 @@ function toScan(row: Selectable<ScansTable>): ScanRecord {
     jobId: row.job_id,
     reportSha256: row.report_sha256,
     stats: row.stats,
+    logIndex: row.log_index === null ? null : Number(row.log_index),
     createdAt: row.created_at,
   };
 }
@@ -109,6 +112,16 @@ export class ScanRepo {
   async byJob(jobId: string): Promise<ScanRecord | undefined> {
     const row = await this.db.selectFrom('scans').selectAll().where('job_id', '=', jobId).executeTakeFirst();
     return row === undefined ? undefined : toScan(row);
+  }
+
+  /** A batch's scans, oldest first. */
+  async ofBatch(batchId: string): Promise<ScanRecord[]> {
+    const rows = await this.db.selectFrom('scans').selectAll().where('batch_id', '=', batchId).orderBy('created_at').orderBy('id').execute();
+    return rows.map(toScan);
+  }
+
+  async setLogIndex(scanId: string, logIndex: number): Promise<void> {
+    await this.db.updateTable('scans').set({ log_index: logIndex }).where('id', '=', scanId).execute();
   }
 
   /** A sample's findings over all scans, strongest first. */

@@ -8,7 +8,7 @@ export type { Migration, MigrationReport } from './migrations.ts';
 export { MIGRATIONS } from './service-schema.ts';
 export type { Database, BatchStatus, SampleStatus, ReviewStatus, DecisionAction, JobStatus } from './schema.ts';
 export { DatasetRepo, SourceRepo } from './datasets.ts';
-export type { NewDataset, DatasetRecord, SourceRecord } from './datasets.ts';
+export type { NewDataset, DatasetRecord, SourceRecord, SourceStats } from './datasets.ts';
 export { BatchRepo, SampleRepo } from './batches.ts';
 export type { NewBatch, BatchRecord, NewSample, SampleRecord, BatchInsertResult, SamplePage } from './batches.ts';
 export { ScanRepo } from './findings.ts';

@@ -99,6 +99,21 @@ export class DbJobStore implements JobStore {
     return res.rows.map(toJob).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
   }
 
+  /**
+   * Takes back every active job at once, lease or not: to queued (runnable now), or failed when it
+   * has used its attempts. Only for a database this process holds alone (the embedded one, locked
+   * by pid): there an active job at start-up can only be a dead process's, and waiting out its
+   * lease would leave the job, and whatever waits on it, stuck for that long. Returns how many.
+   */
+  async requeueAbandoned(): Promise<number> {
+    const res = await sql`
+      update jobs set status = case when attempts >= max_attempts then 'failed' else 'queued' end,
+        run_after = now(), locked_by = null, locked_until = null, updated_at = now(),
+        last_error = coalesce(last_error || '; ', '') || 'abandoned by a process that stopped'
+      where status = 'active'`.execute(this.db);
+    return Number(res.numAffectedRows ?? 0n);
+  }
+
   /** Extends the lease to now + `leaseMs`; false when the job is no longer this worker's. */
   async heartbeat(id: string, workerId: string, leaseMs: number): Promise<boolean> {
     checkInteger(leaseMs, 'leaseMs', 1, MAX_MS);

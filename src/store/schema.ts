@@ -78,6 +78,7 @@ export interface ScansTable {
   job_id: string | null;
   report_sha256: string;
   stats: Json;
+  log_index: number | null;
   created_at: CreatedAt;
 }
 

@@ -184,4 +184,11 @@ export const MIGRATIONS: readonly Migration[] = [
         body jsonb not null)`,
     ],
   },
+  {
+    version: 2,
+    name: 'scan log index',
+    // The scan's provenance entry is appended after its findings commit; the index is kept so that
+    // a sample's provenance can prove the scan without searching the log.
+    statements: [`alter table scans add column log_index bigint`],
+  },
 ];

@@ -79,6 +79,13 @@ export class SnapshotRepo {
     return row === undefined ? undefined : toSnapshot(row);
   }
 
+  /** A dataset's snapshots, newest first. */
+  async list(datasetId: string, limit = 100): Promise<SnapshotRecord[]> {
+    const rows = await this.db.selectFrom('snapshots').selectAll().where('dataset_id', '=', datasetId)
+      .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toSnapshot);
+  }
+
   /** Ids of the dataset's accepted samples in byte order (the order the snapshot's Merkle tree uses). */
   async acceptedSampleIds(datasetId: string): Promise<string[]> {
     const rows = await this.db.selectFrom('samples').select('id').where('dataset_id', '=', datasetId).where('status', '=', 'accepted')

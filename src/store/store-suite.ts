@@ -12,6 +12,9 @@ import type { Severity } from '../core/index.ts';
 import { StoreError } from './errors.ts';
 import { migrate } from './migrations.ts';
 import { MIGRATIONS } from './service-schema.ts';
+
+/** Every shipped migration's version, in order: what a fresh database applies. */
+const VERSIONS = MIGRATIONS.map((m) => m.version);
 import type { StoreErrorCode } from './errors.ts';
 import type { AccessEventBody, AccessPrincipal } from './access-store.ts';
 import type { NewSample } from './batches.ts';
@@ -89,14 +92,14 @@ export function storeSuite(target: StoreTarget): void {
       const db = await target.database();
       try {
         const first = await db.open();
-        assert.deepEqual(first.migrations, { applied: [1], present: [] });
+        assert.deepEqual(first.migrations, { applied: VERSIONS, present: [] });
         await first.close();
         const again = await db.open();
-        assert.deepEqual(again.migrations, { applied: [], present: [1] });
+        assert.deepEqual(again.migrations, { applied: [], present: VERSIONS });
         // The same checks, on the open database: code that lacks migration 1, or ships it edited.
         await assert.rejects(migrate(again.db, []), isStoreError('STORE_MIGRATION_UNKNOWN'));
         const edited = { ...MIGRATIONS[0]!, statements: [...MIGRATIONS[0]!.statements, 'select 1'] };
-        await assert.rejects(migrate(again.db, [edited]), isStoreError('STORE_MIGRATION_CHANGED'));
+        await assert.rejects(migrate(again.db, [edited, ...MIGRATIONS.slice(1)]), isStoreError('STORE_MIGRATION_CHANGED'));
         // A newer TrainGuard ran here: opening refuses before touching anything.
         await again.db.insertInto('schema_migrations').values({ version: 999, name: 'from the future', checksum: hex('x') }).execute();
         await again.close();
@@ -111,9 +114,9 @@ export function storeSuite(target: StoreTarget): void {
         const db = await target.database();
         try {
           const stores = await Promise.all([db.open(), db.open(), db.open()]);
-          assert.deepEqual(stores.flatMap((s) => s.migrations.applied), [1]);
+          assert.deepEqual(stores.flatMap((s) => s.migrations.applied), VERSIONS);
           const rows = await stores[0]!.db.selectFrom('schema_migrations').select('version').execute();
-          assert.deepEqual(rows.map((r) => r.version), [1]);
+          assert.deepEqual(rows.map((r) => r.version), VERSIONS);
           await Promise.all(stores.map((s) => s.close()));
         } finally {
           await db.drop();
@@ -309,6 +312,20 @@ export function storeSuite(target: StoreTarget): void {
       const done = await store.jobs.get(id);
       assert.deepEqual([done?.status, done?.result, done?.lockedBy, done?.lockedUntil], ['done', { scanned: 3 }, null, null]);
       assert.equal(await store.jobs.complete(id, 'live-worker', {}), false, 'a done job cannot be completed again');
+    });
+
+    test('jobs: at start-up of the sole owner, active jobs go back to the queue (or fail when out of attempts)', async () => {
+      const kind = uid('kind');
+      const { id: again } = await store.jobs.enqueue({ kind, payload: 1 });
+      const { id: spent } = await store.jobs.enqueue({ kind, payload: 2, maxAttempts: 1 });
+      const { id: waiting } = await store.jobs.enqueue({ kind, payload: 3 });
+      assert.equal((await store.jobs.claim([kind], 'dead', 3_600_000, 2)).length, 2);
+      assert.ok(await store.jobs.requeueAbandoned() >= 2);
+      const [a, b, c] = await Promise.all([again, spent, waiting].map((id) => store.jobs.get(id)));
+      assert.deepEqual([a?.status, a?.lockedBy, b?.status, c?.status], ['queued', null, 'failed', 'queued']);
+      assert.match(a?.lastError ?? '', /abandoned/);
+      const [next] = await store.jobs.claim([kind], 'live', 60_000, 1);
+      assert.deepEqual([next?.id, next?.attempts], [again, 2], 'the abandoned job runs again at once, its attempt counted');
     });
 
     test('jobs: workers claiming at once never get the same job', async () => {
