@@ -126,3 +126,21 @@ test('ingest is logged, stored and scheduled together; the scan quarantines conf
   assert.equal(reviews, one.requiredApprovals + two.requiredApprovals + three.requiredApprovals);
   assert.deepEqual(kinds.filter((k) => k !== 'review').sort(), ['batch', 'dataset', 'dataset', 'scan', 'snapshot', 'snapshot']);
 });
+
+test('one upload sent twice at once (a client retrying on a timeout) is stored once; the other answer is a replay', async (t) => {
+  const world = await openWorld();
+  t.after(() => world.close());
+  const { access, service, store } = world;
+  const alice = await access.bootstrapAdmin('alice');
+  await service.createDataset(alice, { id: 'mail', name: 'Mail', labels: ['spam', 'ham'] });
+  const bytes = Buffer.from(mailCsv(3));
+  // Both requests pass the key lookup before either commits; the second's insert meets the first's batch.
+  const twice = await Promise.all([1, 2].map(() => service.ingest(alice, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes, idempotencyKey: 'upload-race' })));
+  assert.equal(twice[0]?.batch.id, twice[1]?.batch.id);
+  assert.equal(twice[0]?.jobId, twice[1]?.jobId);
+  assert.deepEqual(twice.map((r) => r.replayed).sort(), [false, true]);
+  assert.deepEqual(twice.map((r) => r.inserted).sort((a, b) => a - b), [0, twice[0]?.batch.sampleCount]);
+  assert.equal((await store.batches.list('mail')).length, 1);
+  // Another upload under the same key is still a conflict, not a replay.
+  await assert.rejects(service.ingest(alice, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes: Buffer.from(mailCsv(1)), idempotencyKey: 'upload-race' }), isCode('SERVICE_CONFLICT'));
+});

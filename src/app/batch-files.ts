@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { extractArchive, readDataset, type Dataset } from '../data/index.ts';
+import { extractArchive, readDataset, readDatasetBytes, type Dataset } from '../data/index.ts';
 
 /** Batch formats and the file extension the readers know them by; `images` is an archive of an image folder. */
 export const BATCH_FORMATS: Readonly<Record<string, string>> = { csv: '.csv', tsv: '.tsv', jsonl: '.jsonl', parquet: '.parquet', images: '' };
@@ -33,6 +33,7 @@ export async function withBatchOnDisk<T>(bytes: Uint8Array, format: string, fn: 
 }
 
 export async function readBatch(bytes: Uint8Array, format: string): Promise<Dataset> {
+  if (format === 'csv' || format === 'tsv' || format === 'jsonl') return readDatasetBytes(bytes, format, `batch${BATCH_FORMATS[format]}`, { columns: {} });
   return withBatchOnDisk(bytes, format, (path) => readDataset(path, { columns: {} }));
 }
 

@@ -147,8 +147,7 @@ export class Service {
         if (earlier.fileSha256 !== sha256Hex(request.bytes) || earlier.datasetId !== request.datasetId) {
           throw new ServiceError('SERVICE_CONFLICT', `idempotency key ${request.idempotencyKey} was used for another upload`, { hint: 'use a new key for new data' });
         }
-        const job = await store.jobs.enqueue({ kind: SCAN_JOB, payload: { batchId: earlier.id }, singletonKey: `${SCAN_JOB}:${earlier.id}` });
-        return { batch: earlier, replayed: true, inserted: 0, duplicates: 0, jobId: job.id };
+        return this.#replay(earlier);
       }
     }
     if (!isBatchFormat(request.format)) throw new ServiceError('SERVICE_BAD_INPUT', `unknown format "${request.format}"`, { hint: `one of ${Object.keys(BATCH_FORMATS).join(', ')}` });
@@ -179,17 +178,30 @@ export class Service {
       idempotencyKey: `batch-${batchId}`,
     }]);
     const logIndex = indices[0] as number;
-    const result = await store.transaction(async (repos) => {
-      await repos.sources.ensure({ id: sourceId, datasetId: request.datasetId, name: request.source });
-      const inserted = await repos.batches.insertWithSamples(
-        { id: batchId, datasetId: request.datasetId, sourceId, contributorId: actor.id, idempotencyKey: request.idempotencyKey ?? null, format: request.format, fileSha256: put.sha256, blobSha256: put.sha256, sampleRoot, logIndex },
-        parsed.ids.map((id, i) => ({ id, rowIndex: i, externalId: parsed.externalIds[i] ?? null, label: labels[i] as string, contentId: parsed.contentIds[i] as string })),
-      );
-      const job = await repos.jobs.enqueue({ kind: SCAN_JOB, payload: { batchId }, singletonKey: `${SCAN_JOB}:${batchId}` });
-      return { ...inserted, jobId: job.id };
-    });
-    // The job was enqueued in the same transaction (all or nothing); the queue's workers poll for it.
-    return { batch: result.batch, replayed: false, inserted: result.inserted, duplicates: result.duplicates, jobId: result.jobId };
+    try {
+      // Source, batch, samples and scan job in one statement: all or nothing, and the job commits
+      // with the batch, so the queue's workers find it however the process dies afterwards.
+      const stored = await store.batches.ingest({
+        source: { id: sourceId, datasetId: request.datasetId, name: request.source },
+        batch: { id: batchId, datasetId: request.datasetId, sourceId, contributorId: actor.id, idempotencyKey: request.idempotencyKey ?? null, format: request.format, fileSha256: put.sha256, blobSha256: put.sha256, sampleRoot, logIndex },
+        samples: parsed.ids.map((id, i) => ({ id, rowIndex: i, externalId: parsed.externalIds[i] ?? null, label: labels[i] as string, contentId: parsed.contentIds[i] as string })),
+        job: { kind: SCAN_JOB, payload: { batchId }, singletonKey: `${SCAN_JOB}:${batchId}` },
+      });
+      return { batch: stored.batch, replayed: false, inserted: stored.inserted, duplicates: stored.duplicates, jobId: stored.jobId };
+    } catch (err) {
+      // Two requests with one key at once: both passed the lookup above and the other one's batch
+      // committed first. That batch (same id, same bytes, same log entry) is this upload's: a replay.
+      const raced = request.idempotencyKey !== undefined && err instanceof TrainGuardError && err.code === 'STORE_CONFLICT'
+        ? await store.batches.byIdempotencyKey(request.idempotencyKey) : undefined;
+      if (raced === undefined || raced.fileSha256 !== put.sha256 || raced.datasetId !== request.datasetId) throw err;
+      return this.#replay(raced);
+    }
+  }
+
+  /** An upload already stored: its batch again, and its scan job made sure of (a no-op when it exists). */
+  async #replay(batch: BatchRecord): Promise<IngestResult> {
+    const job = await this.parts.store.jobs.enqueue({ kind: SCAN_JOB, payload: { batchId: batch.id }, singletonKey: `${SCAN_JOB}:${batch.id}` });
+    return { batch, replayed: true, inserted: 0, duplicates: 0, jobId: job.id };
   }
 
   /**

@@ -17,7 +17,7 @@ export interface CsvHandlers {
  * comma unless the header has none and has a semicolon or tab (spreadsheet exports in some locales).
  * Throws DATA_EMPTY for a file with no header.
  */
-export async function streamCsv(file: string, limits: ByteLimits, delimiter: string, handlers: CsvHandlers): Promise<void> {
+export async function streamCsv(file: string, limits: ByteLimits, delimiter: string, handlers: CsvHandlers, bytes?: Uint8Array): Promise<void> {
   let header: string[] | null = null;
   let tokenizer: CsvTokenizer | null = null;
   const onRecord = (fields: string[], line: number): void => {
@@ -26,7 +26,7 @@ export async function streamCsv(file: string, limits: ByteLimits, delimiter: str
       handlers.header(fields);
     } else handlers.record(fields, line);
   };
-  for await (const text of readTextChunks(file, limits)) {
+  for await (const text of readTextChunks(file, limits, bytes)) {
     if (tokenizer === null) tokenizer = new CsvTokenizer(delimiter === 'auto' ? sniffDelimiter(text) : delimiter, onRecord, file, limits.maxLineBytes);
     tokenizer.push(text);
   }
@@ -44,7 +44,7 @@ function sniffDelimiter(text: string): string {
 }
 
 /** Reads a CSV or TSV file (header row required) into a Dataset. Ragged rows are skipped and listed. */
-export async function readCsv(file: string, format: 'csv' | 'tsv', limits: ByteLimits, options: ReadOptions = {}): Promise<Dataset> {
+export async function readCsv(file: string, format: 'csv' | 'tsv', limits: ByteLimits, options: ReadOptions = {}, bytes?: Uint8Array): Promise<Dataset> {
   const table = new TableBuilder(file, format, options.columns ?? {});
   let width = 0;
   let cols = table.columns;
@@ -67,6 +67,6 @@ export async function readCsv(file: string, format: 'csv' | 'tsv', limits: ByteL
       }
       table.endFullRow(line);
     },
-  });
+  }, bytes);
   return table.finish();
 }

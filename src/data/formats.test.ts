@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
-import { DataError, readDataset } from './index.ts';
+import { DataError, readDataset, readDatasetBytes } from './index.ts';
 import { shortestFloat32 } from './parquet.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tg-fmt-'));
@@ -115,4 +115,21 @@ test('Parquet: a corrupt or non-Parquet file → DATA_PARQUET', async () => {
   writeFileSync(path('trunc.parquet'), bytes.subarray(0, bytes.length - 20));
   await assert.rejects(readDataset(path('trunc.parquet')), (e: unknown) => e instanceof DataError && e.code === 'DATA_PARQUET');
   await assert.rejects(readDataset(path('ok.parquet'), { maxBytes: 10 }), (e: unknown) => e instanceof DataError && e.code === 'DATA_TOO_LARGE');
+});
+
+test('an upload read from memory gives what the same file gives on disk, and is refused for the same reasons', async () => {
+  const csv = 'id,label,text\nr1,cat,a purring animal that sleeps\nr2,dog,"a barking ""friendly"" animal\nsecond line"\nr3,cat,short\nbad,row\n';
+  const jsonl = '{"id":"r1","label":"cat","text":"a purring animal"}\nnot json\n{"id":"r2","label":"dog","text":"barks"}\n';
+  for (const [format, text] of [['csv', csv], ['jsonl', jsonl]] as const) {
+    writeFileSync(path(`mem.${format}`), text);
+    const fromDisk = await readDataset(path(`mem.${format}`), { columns: {} });
+    const fromMemory = await readDatasetBytes(Buffer.from(text), format, `mem.${format}`, { columns: {} });
+    assert.deepEqual([fromMemory.n, fromMemory.ids, fromMemory.contentIds, fromMemory.labelNames, fromMemory.skipped.map((s) => [s.code, s.line])],
+      [fromDisk.n, fromDisk.ids, fromDisk.contentIds, fromDisk.labelNames, fromDisk.skipped.map((s) => [s.code, s.line])], format);
+    assert.ok(fromMemory.skipped.length > 0, `${format}: the bad row is skipped and listed`);
+  }
+  const latin1 = Buffer.concat([Buffer.from('id,label,text\nr1,cat,caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+  await assert.rejects(readDatasetBytes(latin1, 'csv', 'upload.csv'), (err: unknown) => err instanceof DataError && err.code === 'DATA_INVALID_UTF8' && err.line === 2);
+  await assert.rejects(readDatasetBytes(Buffer.from('id,label,text\nr1,cat,x\n'), 'csv', 'upload.csv', { maxBytes: 10 }), (err: unknown) => err instanceof DataError && err.code === 'DATA_TOO_LARGE');
+  await assert.rejects(readDatasetBytes(Buffer.alloc(0), 'csv', 'upload.csv'), (err: unknown) => err instanceof DataError && err.code === 'DATA_EMPTY');
 });

@@ -13,7 +13,7 @@ export type {
   MissingTokenCount,
 } from './dataset.ts';
 export { isSpecialCharactersOnly, ABSENT_TOKEN, WHITESPACE_TOKEN, PROFILE_DISTINCT_CAP, PROFILE_ROW_SAMPLE } from './profile.ts';
-export { readDataset, detectFormat } from './read.ts';
+export { readDataset, readDatasetBytes, detectFormat } from './read.ts';
 export { inferRoles } from './roles.ts';
 export type { ColumnProfile, RoleAssignment, EmbeddingSource } from './roles.ts';
 export { DataError } from './errors.ts';

@@ -11,7 +11,7 @@ import type { ByteLimits } from './text-stream.ts';
  * skipped and listed with its line number; blank lines are ignored. Arrays of numbers become
  * array columns (embeddings).
  */
-export async function readJsonl(file: string, limits: ByteLimits, options: ReadOptions = {}): Promise<Dataset> {
+export async function readJsonl(file: string, limits: ByteLimits, options: ReadOptions = {}, bytes?: Uint8Array): Promise<Dataset> {
   const table = new TableBuilder(file, 'jsonl', options.columns ?? {});
   let carry = '';
   let line = 1;
@@ -37,7 +37,7 @@ export async function readJsonl(file: string, limits: ByteLimits, options: ReadO
     }
     table.endRow(here);
   };
-  for await (const chunk of readTextChunks(file, limits)) {
+  for await (const chunk of readTextChunks(file, limits, bytes)) {
     let text = carry + chunk;
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {

@@ -45,10 +45,7 @@ export async function detectFormat(path: string, format?: DatasetFormat): Promis
  */
 export async function readDataset(path: string, options: ReadOptions = {}): Promise<Dataset> {
   const format = await detectFormat(path, options.format);
-  const limits: ByteLimits = {
-    maxBytes: positive(options.maxBytes, DEFAULT_MAX_BYTES, 'maxBytes'),
-    maxLineBytes: positive(options.maxLineBytes, DEFAULT_MAX_LINE_BYTES, 'maxLineBytes'),
-  };
+  const limits = limitsOf(options);
   switch (format) {
     case 'csv':
     case 'tsv':
@@ -62,8 +59,26 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
   }
 }
 
+function limitsOf(options: ReadOptions): ByteLimits {
+  return {
+    maxBytes: positive(options.maxBytes, DEFAULT_MAX_BYTES, 'maxBytes'),
+    maxLineBytes: positive(options.maxLineBytes, DEFAULT_MAX_LINE_BYTES, 'maxLineBytes'),
+  };
+}
+
 function positive(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!(value > 0)) throw new DataError('DATA_BAD_OPTION', `${what} must be a positive number, got ${value}`, { hint: `omit ${what} for the default` });
   return value;
+}
+
+/**
+ * Reads a CSV, TSV or JSONL file held in memory (an upload), with the same checks and results as
+ * {@link readDataset} on that file; `name` stands for the file in errors. No temporary file: the
+ * service's ingest used to write each upload out and read it back, four file operations that each
+ * waited their turn on a busy event loop.
+ */
+export async function readDatasetBytes(bytes: Uint8Array, format: 'csv' | 'tsv' | 'jsonl', name: string, options: Omit<ReadOptions, 'format'> = {}): Promise<Dataset> {
+  const limits = limitsOf(options);
+  return format === 'jsonl' ? readJsonl(name, limits, options, bytes) : readCsv(name, format, limits, options, bytes);
 }

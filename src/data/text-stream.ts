@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { DataError, fsError } from './errors.ts';
 
 /** Byte limits for one file. A hostile file may be huge or be one 2 GB line; both are refused early. */
@@ -16,14 +17,16 @@ const CHUNK_BYTES = 1 << 20;
  * Streams a file as UTF-8 text chunks. Checks, as bytes arrive and before anything is buffered
  * further: total size (`maxBytes`), bytes since the last newline (`maxLineBytes`), and that the
  * bytes are valid UTF-8 (a sequence split across chunks is fine). A leading BOM is dropped.
+ * With `bytes`, those are the file's content (an upload held in memory): the same checks, no disk;
+ * `file` then only names it in errors.
  */
-export async function* readTextChunks(file: string, limits: ByteLimits): AsyncGenerator<string> {
+export async function* readTextChunks(file: string, limits: ByteLimits, bytes?: Uint8Array): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let total = 0;
   let line = 1;
   let bytesInLine = 0;
   let tail: Uint8Array = new Uint8Array(0);
-  const stream = createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  const stream = bytes === undefined ? createReadStream(file, { highWaterMark: CHUNK_BYTES }) : Readable.from(chunksOf(bytes), { objectMode: true });
   try {
     for await (const raw of stream) {
       const chunk = raw as Buffer;
@@ -75,6 +78,11 @@ export async function* readTextChunks(file: string, limits: ByteLimits): AsyncGe
   } finally {
     stream.destroy();
   }
+}
+
+function* chunksOf(bytes: Uint8Array): Generator<Buffer> {
+  const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at < all.length; at += CHUNK_BYTES) yield all.subarray(at, at + CHUNK_BYTES);
 }
 
 /** Finds where the invalid byte is (the fast decoder only says "somewhere"), for a usable message. */

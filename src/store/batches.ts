@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
-import type { Selectable } from 'kysely';
+import type { RawBuilder, Selectable } from 'kysely';
 import { StoreError, translateWriteError } from './errors.ts';
 import { checkHex64, checkInteger, checkLimit, chunks, inTransaction } from './executor.ts';
 import type { Executor } from './executor.ts';
+import type { NewSource } from './datasets.ts';
+import { DbJobStore, newJobRow, type NewJob } from './jobs.ts';
 import type { BatchStatus, BatchesTable, SampleStatus, SamplesTable } from './schema.ts';
 
 export interface NewBatch {
@@ -128,36 +130,62 @@ export class BatchRepo {
   constructor(private readonly db: Executor) {}
 
   /**
-   * Stores a batch and its samples in one transaction: either all of it is stored or nothing (a
-   * failing sample leaves no batch). Samples go in through `unnest` (one statement per 5,000
-   * rows, about 20× faster than a row each). A sample the dataset already has is kept where it was
-   * first seen and counted in `duplicates`; its row in this batch's file is still part of the batch.
+   * Stores a batch and its samples, all or nothing (a failing sample leaves no batch). Samples go
+   * in through `unnest` (about 20× faster than a row each). A sample the dataset already has is
+   * kept where it was first seen and counted in `duplicates`; its row in this batch's file is still
+   * part of the batch.
    */
   async insertWithSamples(batch: NewBatch, samples: readonly NewSample[]): Promise<BatchInsertResult> {
+    const { jobId: _, ...stored } = await this.#insert(batch, samples, undefined, undefined);
+    return stored;
+  }
+
+  /**
+   * Ingest's write: the batch's source (made when new), the batch, its samples and its scan job,
+   * all or nothing. Up to 5,000 samples this is one statement, one round trip: under load every
+   * round trip of a transaction holds the embedded database's single session while it waits its
+   * turn on the event loop, so the five of the old transaction (source, batch, samples, job,
+   * commit) kept it idle and held.
+   */
+  async ingest(input: { source: NewSource; batch: NewBatch; samples: readonly NewSample[]; job: NewJob }): Promise<BatchInsertResult & { jobId: string }> {
+    if (input.source.id !== input.batch.sourceId || input.source.datasetId !== input.batch.datasetId) {
+      throw new StoreError('STORE_BAD_INPUT', 'the batch names another source or dataset than the one given', { hint: 'pass the batch\'s own source' });
+    }
+    return this.#insert(input.batch, input.samples, input.source, input.job);
+  }
+
+  async #insert(batch: NewBatch, samples: readonly NewSample[], source: NewSource | undefined, job: NewJob | undefined): Promise<BatchInsertResult & { jobId: string }> {
     checkHex64(batch.fileSha256, 'fileSha256');
     checkHex64(batch.blobSha256, 'blobSha256');
     samples.forEach(checkSample);
+    const jobRow = job === undefined ? undefined : newJobRow(job);
+    const [first = [], ...rest] = chunks(samples);
+    const write = async (db: Executor): Promise<BatchInsertResult & { jobId: string }> => {
+      const { rows } = await sql<Selectable<BatchesTable> & { inserted: number; job_id: string | null }>`
+        with ${source === undefined ? sql`` : sql`source as (
+          insert into sources (id, dataset_id, name) values (${source.id}, ${source.datasetId}, ${source.name})
+          on conflict (dataset_id, name) do nothing),`}
+        batch as (
+          insert into batches (id, dataset_id, source_id, contributor_id, idempotency_key, format, file_sha256, blob_sha256, sample_count, sample_root, status, log_index)
+          values (${batch.id}, ${batch.datasetId}, ${batch.sourceId}, ${batch.contributorId}, ${batch.idempotencyKey ?? null}, ${batch.format},
+            ${batch.fileSha256}, ${batch.blobSha256}, ${samples.length}, ${batch.sampleRoot}, ${batch.status ?? 'received'}, ${batch.logIndex ?? null})
+          returning *),
+        sample as (${samplesInsert(batch, first)} returning 1)
+        ${jobRow === undefined ? sql`` : sql`, job as (
+          insert into jobs (id, kind, payload, max_attempts, singleton_key)
+          values (${jobRow.id}, ${jobRow.kind}, ${jobRow.payload}, ${jobRow.max_attempts}, ${jobRow.singleton_key})
+          on conflict (singleton_key) do nothing returning id)`}
+        select batch.*, (select count(*) from sample)::int as inserted, ${jobRow === undefined ? sql`null` : sql`(select id from job)`} as job_id from batch`.execute(db);
+      const { inserted: firstInserted, job_id: jobId, ...row } = rows[0] as (typeof rows)[number];
+      let inserted = firstInserted;
+      for (const part of rest) inserted += Number((await sql`${samplesInsert(batch, part)}`.execute(db)).numAffectedRows ?? 0n);
+      // A job already enqueued under the key (a batch id is new, so only ever a stray one) is the batch's job.
+      const key = jobRow?.singleton_key;
+      const id = jobId ?? (typeof key === 'string' ? await new DbJobStore(db).idOf(key) : '');
+      return { batch: toBatch(row), inserted, duplicates: samples.length - inserted, jobId: id };
+    };
     try {
-      return await inTransaction(this.db, async (tx) => {
-        const row = await tx.insertInto('batches').values({
-          id: batch.id,
-          dataset_id: batch.datasetId,
-          source_id: batch.sourceId,
-          contributor_id: batch.contributorId,
-          idempotency_key: batch.idempotencyKey ?? null,
-          format: batch.format,
-          file_sha256: batch.fileSha256,
-          blob_sha256: batch.blobSha256,
-          sample_count: samples.length,
-          sample_root: batch.sampleRoot,
-          status: batch.status ?? 'received',
-          log_index: batch.logIndex ?? null,
-        }).returningAll().executeTakeFirstOrThrow();
-        await analyzeBatchesIfGrown(tx);
-        let inserted = 0;
-        for (const part of chunks(samples)) inserted += await insertSamples(tx, batch, part);
-        return { batch: toBatch(row), inserted, duplicates: samples.length - inserted };
-      });
+      return rest.length === 0 ? await write(this.db) : await inTransaction(this.db, write);
     } catch (err) {
       return translateWriteError(err, `batch ${batch.id}`);
     }
@@ -194,31 +222,16 @@ export class BatchRepo {
   }
 }
 
-/**
- * Every inserted sample's foreign-key check looks its batch up with a plan each session makes once
- * and keeps. Made while `batches` was nearly empty, that plan scans the whole table, so a 1,000-sample
- * batch cost 22 ms at first and 67 ms after 600 batches (PostgreSQL 15, one session), until an
- * ANALYZE of `batches` makes every session plan again: autovacuum's comes only after a minute, and
- * PGlite has none. So each insert analyzes `batches` when it has grown by a tenth (and a page)
- * since its last analysis; SKIP_LOCKED leaves it to the one transaction that holds the lock.
- */
-async function analyzeBatchesIfGrown(tx: Executor): Promise<void> {
-  const { rows } = await sql<{ grown: boolean }>`
-    select pg_relation_size(c.oid) / current_setting('block_size')::int >= c.relpages * 1.1 + 1 as grown
-    from pg_class c where c.oid = 'batches'::regclass`.execute(tx);
-  if (rows[0]?.grown === true) await sql`analyze (skip_locked) batches`.execute(tx);
-}
-
-async function insertSamples(tx: Executor, batch: NewBatch, part: readonly NewSample[]): Promise<number> {
-  const res = await sql`
+/** The insert of a run of a batch's samples; a sample the dataset already has is left as it is. */
+function samplesInsert(batch: NewBatch, part: readonly NewSample[]): RawBuilder<unknown> {
+  return sql`
     insert into samples (dataset_id, id, batch_id, row_index, external_id, label, content_id, parent_id)
     select ${batch.datasetId}, u.id, ${batch.id}, u.row_index, u.external_id, u.label, u.content_id, u.parent_id
     from unnest(${part.map((s) => s.id)}::text[], ${part.map((s) => s.rowIndex)}::int[],
                 ${part.map((s) => s.externalId ?? null)}::text[], ${part.map((s) => s.label)}::text[],
                 ${part.map((s) => s.contentId)}::text[], ${part.map((s) => s.parentId ?? null)}::text[])
       as u (id, row_index, external_id, label, content_id, parent_id)
-    on conflict (dataset_id, id) do nothing`.execute(tx);
-  return Number(res.numAffectedRows ?? 0n);
+    on conflict (dataset_id, id) do nothing`;
 }
 
 /** Samples: page by status, change status. */

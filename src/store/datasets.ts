@@ -19,6 +19,13 @@ export interface DatasetRecord extends NewDataset {
   readonly createdAt: Date;
 }
 
+/** A source as ingest names it: its id is derived from the dataset and the name. */
+export interface NewSource {
+  readonly id: string;
+  readonly datasetId: string;
+  readonly name: string;
+}
+
 export interface SourceRecord {
   readonly id: string;
   readonly datasetId: string;
@@ -86,7 +93,7 @@ export class SourceRepo {
   constructor(private readonly db: Executor) {}
 
   /** The source named `name` in the dataset, created with `id` if it does not exist yet. */
-  async ensure(source: { readonly id: string; readonly datasetId: string; readonly name: string }): Promise<SourceRecord> {
+  async ensure(source: NewSource): Promise<SourceRecord> {
     try {
       await this.db.insertInto('sources').values({ id: source.id, dataset_id: source.datasetId, name: source.name })
         .onConflict((oc) => oc.columns(['dataset_id', 'name']).doNothing()).execute();

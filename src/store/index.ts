@@ -8,7 +8,7 @@ export type { Migration, MigrationReport } from './migrations.ts';
 export { MIGRATIONS } from './service-schema.ts';
 export type { Database, BatchStatus, SampleStatus, ReviewStatus, DecisionAction, JobStatus } from './schema.ts';
 export { DatasetRepo, SourceRepo } from './datasets.ts';
-export type { NewDataset, DatasetRecord, SourceRecord, SourceStats } from './datasets.ts';
+export type { NewDataset, DatasetRecord, NewSource, SourceRecord, SourceStats } from './datasets.ts';
 export { BatchRepo, SampleRepo } from './batches.ts';
 export type { NewBatch, BatchRecord, NewSample, SampleRecord, BatchInsertResult, SamplePage } from './batches.ts';
 export { ScanRepo } from './findings.ts';
@@ -18,7 +18,7 @@ export type { NewReviewTask, ReviewTaskRecord, ReviewPage, NewDecision, Decision
 export { SnapshotRepo } from './snapshots.ts';
 export type { NewSnapshot, SnapshotRecord } from './snapshots.ts';
 export { DbJobStore, DEFAULT_MAX_ATTEMPTS } from './jobs.ts';
-export type { JobStore, JobRecord } from './jobs.ts';
+export type { JobStore, JobRecord, NewJob } from './jobs.ts';
 export { DbAccessStore } from './access-store.ts';
 export type {
   AccessRole, AccessPrincipal, AccessGrant, AccessTokenRecord, AccessPasswordRecord, AccessEventBody, AccessEventKind,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import { StoreError } from './errors.ts';
 import { checkInteger } from './executor.ts';
 import type { Executor } from './executor.ts';
@@ -16,6 +16,21 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 const MAX_MS = 86_400_000;
 /** Error texts are cut so a huge stack cannot bloat the queue table. */
 const MAX_ERROR_LENGTH = 4000;
+
+export interface NewJob {
+  readonly kind: string;
+  readonly payload: unknown;
+  readonly singletonKey?: string;
+  readonly maxAttempts?: number;
+}
+
+/** A checked jobs row with a new id, for enqueue and for ingest's single statement. */
+export function newJobRow(job: NewJob): Insertable<JobsTable> {
+  if (job.kind.length === 0) throw new StoreError('STORE_BAD_INPUT', 'job kind is empty', { hint: 'name the kind of work, e.g. scan-batch' });
+  const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  checkInteger(maxAttempts, 'maxAttempts', 1, 1000);
+  return { id: `job_${randomUUID()}`, kind: job.kind, payload: toJson(job.payload), max_attempts: maxAttempts, singleton_key: job.singletonKey ?? null };
+}
 
 function toJob(row: Selectable<JobsTable>): JobRecord {
   return {
@@ -51,21 +66,16 @@ export class DbJobStore implements JobStore {
    * Adds a job. With a `singletonKey` the key is unique over all jobs ever enqueued: enqueueing
    * the same key again returns the existing job's id with `created: false`, whatever its state.
    */
-  async enqueue(job: { kind: string; payload: unknown; singletonKey?: string; maxAttempts?: number }): Promise<{ id: string; created: boolean }> {
-    if (job.kind.length === 0) throw new StoreError('STORE_BAD_INPUT', 'job kind is empty', { hint: 'name the kind of work, e.g. scan-batch' });
-    const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    checkInteger(maxAttempts, 'maxAttempts', 1, 1000);
-    const id = `job_${randomUUID()}`;
-    const row = await this.db.insertInto('jobs').values({
-      id,
-      kind: job.kind,
-      payload: toJson(job.payload),
-      max_attempts: maxAttempts,
-      singleton_key: job.singletonKey ?? null,
-    }).onConflict((oc) => oc.column('singleton_key').doNothing()).returning('id').executeTakeFirst();
+  async enqueue(job: NewJob): Promise<{ id: string; created: boolean }> {
+    const row = await this.db.insertInto('jobs').values(newJobRow(job))
+      .onConflict((oc) => oc.column('singleton_key').doNothing()).returning('id').executeTakeFirst();
     if (row !== undefined) return { id: row.id, created: true };
-    const existing = await this.db.selectFrom('jobs').select('id').where('singleton_key', '=', job.singletonKey ?? null).executeTakeFirstOrThrow();
-    return { id: existing.id, created: false };
+    return { id: await this.idOf(job.singletonKey ?? ''), created: false };
+  }
+
+  /** The id of the job enqueued under `singletonKey`. */
+  async idOf(singletonKey: string): Promise<string> {
+    return (await this.db.selectFrom('jobs').select('id').where('singleton_key', '=', singletonKey).executeTakeFirstOrThrow()).id;
   }
 
   /**

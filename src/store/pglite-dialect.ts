@@ -1,16 +1,17 @@
-import type { PGlite } from '@electric-sql/pglite';
 import { CompiledQuery, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import type { DatabaseConnection, DatabaseIntrospector, Dialect, DialectAdapter, Driver, Kysely, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
+import type { PgliteSession } from './pglite-thread.ts';
 
 /**
  * A kysely dialect for PGlite: PostgreSQL's adapter, compiler and introspector over one embedded
  * database. In house because the npm PGlite dialects pin PGlite 0.4 or kysely 0.27
- * (../shared/research/ecosystem.md). PGlite has a single session, so the driver hands its one
+ * (../shared/research/ecosystem.md). The database runs on its own thread (pglite-thread.ts).
+ * PGlite has a single session, so the driver hands its one
  * connection to one holder at a time: a kysely transaction keeps it from BEGIN to COMMIT and no
  * other query can land inside it.
  */
 export class PgliteDialect implements Dialect {
-  constructor(private readonly pg: PGlite) {}
+  constructor(private readonly pg: PgliteSession) {}
 
   createAdapter(): DialectAdapter {
     return new PostgresAdapter();
@@ -44,19 +45,19 @@ const GROWN_TABLES = `
 
 class PgliteDriver implements Driver {
   readonly #connection: PgliteConnection;
-  readonly #pg: PGlite;
+  readonly #pg: PgliteSession;
   #tail: Promise<void> = Promise.resolve();
   #release: (() => void) | undefined;
   #lastAnalyzeCheck = 0;
   #analyzing: Promise<void> | undefined;
 
-  constructor(pg: PGlite) {
+  constructor(pg: PgliteSession) {
     this.#pg = pg;
     this.#connection = new PgliteConnection(pg);
   }
 
   async init(): Promise<void> {
-    await this.#pg.waitReady;
+    // The session is open (and ready) before the dialect is made.
   }
 
   /** Waits until the previous holder released the connection (FIFO). */
@@ -127,10 +128,10 @@ class PgliteDriver implements Driver {
 }
 
 class PgliteConnection implements DatabaseConnection {
-  constructor(private readonly pg: PGlite) {}
+  constructor(private readonly pg: PgliteSession) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pg.query<R>(compiled.sql, [...compiled.parameters]);
+    const result = await this.pg.query<R>(compiled.sql, compiled.parameters);
     return {
       rows: result.rows,
       ...(result.affectedRows === undefined ? {} : { numAffectedRows: BigInt(result.affectedRows) }),

@@ -191,4 +191,62 @@ export const MIGRATIONS: readonly Migration[] = [
     // a sample's provenance can prove the scan without searching the log.
     statements: [`alter table scans add column log_index bigint`],
   },
+  {
+    version: 3,
+    name: 'cheaper sample inserts',
+    // Measured on PGlite (npm run bench:store): a 1,000-sample insert spent 40 % of its time in the
+    // foreign key's per-row check of samples → batches, and 20 % keeping samples_by_status for rows
+    // that are all 'pending'. The key becomes one check per statement over the inserted rows, with
+    // the two ways around it closed instead of checked: a sample's batch never changes, and a batch
+    // that has samples is never deleted or re-keyed (batches are history; nothing deletes them).
+    // The status index keeps only the rows that left 'pending' (the ones pages and snapshots read).
+    statements: [
+      `alter table samples drop constraint samples_batch_id_dataset_id_fkey`,
+      // One primary-key lookup per distinct batch (one, for an ingest): a plan that cannot go
+      // stale as batches grows (plpgsql keeps a session's plans; a join's could stay a seq scan).
+      `create function samples_check_batch() returns trigger language plpgsql as $fn$
+      declare
+        r record;
+      begin
+        for r in select distinct batch_id, dataset_id from new_samples loop
+          if not exists (select 1 from batches b where b.id = r.batch_id and b.dataset_id = r.dataset_id) then
+            raise foreign_key_violation using message = 'insert or update on table "samples" violates foreign key constraint "samples_batch"',
+              detail = 'batch ' || r.batch_id || ' is not in dataset ' || r.dataset_id;
+          end if;
+        end loop;
+        return null;
+      end $fn$`,
+      `create trigger samples_batch after insert on samples referencing new table as new_samples
+        for each statement execute function samples_check_batch()`,
+      `create function samples_keep_batch() returns trigger language plpgsql as $fn$
+      begin
+        raise foreign_key_violation using message = 'a sample''s batch and dataset cannot change',
+          detail = 'add a new sample (a relabel) instead';
+      end $fn$`,
+      `create trigger samples_batch_fixed before update of batch_id, dataset_id on samples for each row
+        when (old.batch_id is distinct from new.batch_id or old.dataset_id is distinct from new.dataset_id)
+        execute function samples_keep_batch()`,
+      `create function batches_keep_samples() returns trigger language plpgsql as $fn$
+      begin
+        if tg_op = 'UPDATE' and new.id = old.id and new.dataset_id = old.dataset_id then
+          return new;
+        end if;
+        if exists (select 1 from samples s where s.batch_id = old.id) then
+          raise foreign_key_violation using message = 'batch ' || old.id || ' has samples: it cannot be deleted or re-keyed',
+            detail = 'batches are history; mark a bad batch failed instead';
+        end if;
+        return case when tg_op = 'DELETE' then old else new end;
+      end $fn$`,
+      `create trigger batches_keep_samples before delete or update of id, dataset_id on batches for each row
+        execute function batches_keep_samples()`,
+      `drop index samples_by_status`,
+      `create index samples_by_status on samples (dataset_id, status, id) where status <> 'pending'`,
+      // ANALYZE samples 3,000 rows instead of 30,000: 23 ms instead of 205 ms at 300,000 samples on
+      // PGlite, where it runs inline (no autovacuum) and holds the one session. The few-valued
+      // columns the planner needs (dataset, status, label) are described as well by 3,000; the ids
+      // are hashes, all distinct either way.
+      ...['dataset_id', 'id', 'batch_id', 'row_index', 'external_id', 'label', 'content_id', 'parent_id', 'status', 'created_at']
+        .map((column) => `alter table samples alter column ${column} set statistics 10`),
+    ],
+  },
 ];

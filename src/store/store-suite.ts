@@ -159,6 +159,60 @@ export function storeSuite(target: StoreTarget): void {
       await assert.rejects(store.batches.setStatus('no-such-batch', 'failed'), isStoreError('STORE_NOT_FOUND'));
     });
 
+    test('ingest stores source, batch, samples and scan job together, or nothing', async () => {
+      const { datasetId } = await makeDataset(store);
+      const source = { id: uid('src'), datasetId, name: uid('partner') };
+      const job = (batchId: string): { kind: string; payload: unknown; singletonKey: string } => ({ kind: 'scan-batch', payload: { batchId }, singletonKey: `scan-batch:${batchId}` });
+      const first = newBatch(datasetId, source.id);
+      const samples = makeSamples(1200, uid('t'));
+      const stored = await store.batches.ingest({ source, batch: { ...first, idempotencyKey: uid('key') }, samples, job: job(first.id) });
+      assert.deepEqual([stored.inserted, stored.duplicates, stored.batch.sampleCount], [1200, 0, 1200]);
+      const queued = await store.jobs.get(stored.jobId);
+      assert.deepEqual([queued?.status, queued?.payload], ['queued', { batchId: first.id }]);
+      assert.equal((await store.sources.get(source.id))?.name, source.name);
+
+      // The same source again; 7,000 samples go in over more than one statement, in one transaction.
+      const second = newBatch(datasetId, source.id);
+      const many = [...samples.slice(0, 10), ...makeSamples(6990, uid('t')).map((x) => ({ ...x, rowIndex: x.rowIndex + 10 }))];
+      const big = await store.batches.ingest({ source, batch: second, samples: many, job: job(second.id) });
+      assert.deepEqual([big.inserted, big.duplicates], [6990, 10]);
+      assert.equal((await store.samples.ofBatch(second.id)).length, 6990);
+      assert.notEqual(big.jobId, stored.jobId);
+
+      // A reused idempotency key: nothing of the statement stays (no new source, no job).
+      const third = newBatch(datasetId, uid('src'));
+      const otherSource = { id: third.sourceId, datasetId, name: uid('other') };
+      await assert.rejects(store.batches.ingest({ source: otherSource, batch: { ...third, idempotencyKey: stored.batch.idempotencyKey }, samples: makeSamples(3, uid('t')), job: job(third.id) }), isStoreError('STORE_CONFLICT'));
+      assert.equal(await store.sources.get(otherSource.id), undefined);
+      assert.equal(await store.batches.get(third.id), undefined);
+      assert.equal((await sql<{ n: number }>`select count(*)::int as n from jobs where singleton_key = ${`scan-batch:${third.id}`}`.execute(store.db)).rows[0]?.n, 0);
+      // A batch naming another source than the one given is refused before anything is written.
+      await assert.rejects(store.batches.ingest({ source, batch: third, samples: [], job: job(third.id) }), isStoreError('STORE_BAD_INPUT'));
+    });
+
+    test('the sample → batch key holds without a per-row foreign key: no unknown batch, no moved sample, no deleted batch', async () => {
+      const { datasetId, sourceId } = await makeDataset(store);
+      const { datasetId: otherDataset, sourceId: otherSource } = await makeDataset(store);
+      const batch = newBatch(datasetId, sourceId);
+      const [sample] = makeSamples(1, uid('t'));
+      await store.batches.insertWithSamples(batch, [sample!]);
+      const other = newBatch(otherDataset, otherSource);
+      await store.batches.insertWithSamples(other, []);
+      const insert = (batchId: string, ds = datasetId): Promise<unknown> => sql`
+        insert into samples (dataset_id, id, batch_id, row_index, label, content_id)
+        values (${ds}, ${hex(uid('x'))}, ${batchId}, 5, 'cat', ${hex(uid('c'))})`.execute(store.db);
+      const refused = (err: unknown): boolean => /samples_batch|cannot change|cannot be deleted/.test(String((err as Error).message));
+      await assert.rejects(insert('b_nope'), refused, 'a batch that does not exist');
+      await assert.rejects(insert(other.id), refused, "another dataset's batch");
+      await assert.rejects(sql`update samples set batch_id = ${other.id} where id = ${sample!.id}`.execute(store.db), refused);
+      await assert.rejects(sql`delete from batches where id = ${batch.id}`.execute(store.db), refused);
+      await assert.rejects(sql`update batches set id = 'b_renamed' where id = ${batch.id}`.execute(store.db), refused);
+      await sql`update batches set id = id, status = 'failed' where id = ${batch.id}`.execute(store.db);
+      await sql`delete from batches where id = ${other.id}`.execute(store.db); // no samples: nothing refers to it
+      assert.equal((await store.samples.get(datasetId, sample!.id))?.batchId, batch.id, 'the sample is where it was');
+      assert.equal((await store.batches.get(batch.id))?.status, 'failed');
+    });
+
     test('samples page by status; accepted ids come back in byte order for snapshots', async () => {
       const { datasetId, sourceId } = await makeDataset(store);
       const samples = makeSamples(30, uid('t'));

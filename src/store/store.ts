@@ -1,6 +1,5 @@
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { DbAccessStore } from './access-store.ts';
@@ -13,6 +12,7 @@ import { DbJobStore } from './jobs.ts';
 import { migrate } from './migrations.ts';
 import type { MigrationReport } from './migrations.ts';
 import { PgliteDialect } from './pglite-dialect.ts';
+import { openPgliteThread, type PgliteSession } from './pglite-thread.ts';
 import { ReviewRepo } from './reviews.ts';
 import type { Database } from './schema.ts';
 import { MIGRATIONS } from './service-schema.ts';
@@ -57,7 +57,8 @@ const PG_INT8 = 20;
 
 /**
  * bigint columns (log indices, sequence numbers, counts) as JS numbers, refusing any beyond 2^53
- * rather than rounding it. Both drivers get this parser, so results have the same types on both.
+ * rather than rounding it. The pg driver gets this parser and the PGlite thread the same rule
+ * (pglite-thread.ts), so results have the same types on both.
  */
 function parseInt8(text: string): number {
   const n = Number(text);
@@ -124,9 +125,9 @@ async function openPglite(dataDir: string | undefined): Promise<Opened> {
 }
 
 async function pgliteOn(dataDir: string | undefined, unlock: () => Promise<void>): Promise<Opened> {
-  let instance: PGlite;
+  let instance: PgliteSession;
   try {
-    instance = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), parsers: { [PG_INT8]: parseInt8 } });
+    instance = await openPgliteThread(dataDir);
   } catch (err) {
     throw new StoreError('STORE_UNAVAILABLE', `cannot open the embedded database${dataDir === undefined ? '' : ` in ${dataDir}`}: ${err instanceof Error ? err.message : String(err)}`, {
       hint: 'check that the directory is a TrainGuard database directory and is not damaged; restore a backup if it is',
