@@ -26,16 +26,12 @@ import type { Vault } from '../vault/index.ts';
 import type { EntryInput } from './ledger.ts';
 import { BATCH_FORMATS, isBatchFormat, readBatch, sampleContent, samplePng, withBatchOnDisk, type SampleContent } from './batch-files.ts';
 import { proveEntry, showKey, verifyReceiptFile } from './ledger.ts';
-import { scanFile } from './scan-file.ts';
+import { scanFileInChild } from './scan-process.ts';
+import { ServiceError } from './service-errors.ts';
 import type { ScanReport } from '../scan/index.ts';
 import { createSnapshot } from './snapshot.ts';
 
-export type ServiceErrorCode = 'SERVICE_BAD_INPUT' | 'SERVICE_NOT_FOUND' | 'SERVICE_TOO_LARGE' | 'SERVICE_CONFLICT' | 'SERVICE_SELF_REVIEW';
-
-export class ServiceError extends TrainGuardError<ServiceErrorCode> {
-  override readonly name = 'ServiceError';
-  readonly module = 'app';
-}
+export { ServiceError, type ServiceErrorCode } from './service-errors.ts';
 
 /** A dataset's gate: which findings quarantine a sample, and when two reviewers must agree. */
 export interface DatasetSettings {
@@ -209,7 +205,7 @@ export class Service {
    * quarantines every sample whose strongest finding reaches the dataset's threshold and opens a
    * review task for it, and accepts the rest.
    */
-  async scanBatch(job: Pick<JobContext, 'id'>, batchId: string): Promise<{ scanId: string; quarantined: number; accepted: number }> {
+  async scanBatch(job: Pick<JobContext, 'id'> & { readonly signal?: AbortSignal }, batchId: string): Promise<{ scanId: string; quarantined: number; accepted: number }> {
     const { store, vault } = this.parts;
     // A batch is scanned once: a job retried after a crash (or a second job for the batch) finds
     // the scan recorded and only makes sure it is logged.
@@ -227,7 +223,7 @@ export class Service {
     await store.batches.setStatus(batchId, 'scanning');
     const bytes = await vault.getBytes(batch.blobSha256, { context: { dataset: batch.datasetId, kind: 'batch' } });
     const own = new Set((await store.samples.ofBatch(batchId)).map((x) => x.id));
-    const report = await this.#scanWithContext(batch, bytes, own);
+    const report = await this.#scanWithContext(batch, bytes, own, job.signal);
     // Only this batch's samples are judged; the accepted context was judged when it came in.
     const findings = report.findings.filter((f) => own.has(f.sampleId));
 
@@ -271,8 +267,10 @@ export class Service {
    * batch alone when there is no such context, or when the combined file does not re-derive every
    * one of the batch's sample ids (the readers inferred the columns differently).
    */
-  async #scanWithContext(batch: BatchRecord, bytes: Uint8Array, own: ReadonlySet<string>): Promise<ScanReport> {
-    const alone = async (): Promise<ScanReport> => (await withBatchOnDisk(bytes, batch.format, (path) => scanFile(path, this.parts.config))).report;
+  async #scanWithContext(batch: BatchRecord, bytes: Uint8Array, own: ReadonlySet<string>, signal?: AbortSignal): Promise<ScanReport> {
+    // The detectors run in a child process, off this event loop (scan-process.ts).
+    const scan = (data: Uint8Array): Promise<ScanReport> => withBatchOnDisk(data, batch.format, (path) => scanFileInChild(path, this.parts.config, signal));
+    const alone = (): Promise<ScanReport> => scan(bytes);
     if (!['csv', 'tsv', 'jsonl'].includes(batch.format)) return alone();
     const context: SampleRecord[] = [];
     for (const b of await this.parts.store.batches.list(batch.datasetId, 100)) {
@@ -293,7 +291,7 @@ export class Service {
       throw err;
     }
     const text = Buffer.from(serializeTable(combined, combined.format).text);
-    const { report } = await withBatchOnDisk(text, batch.format, (path) => scanFile(path, this.parts.config));
+    const report = await scan(text);
     const seen = new Set(report.samples.map((x) => x.id));
     return [...own].every((id) => seen.has(id)) ? report : alone();
   }
