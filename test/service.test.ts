@@ -27,6 +27,11 @@ test('ingest is logged, stored and scheduled together; the scan quarantines conf
   await assert.rejects(service.ingest(bob, { datasetId: 'other', source: 'crawl', format: 'csv', bytes }), isCode('ACCESS_DENIED'));
   await assert.rejects(service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes: Buffer.from('id,label,text\n1,eggs,hello\n') }), isCode('SERVICE_BAD_INPUT'));
   await assert.rejects(service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'xml', bytes }), isCode('SERVICE_BAD_INPUT'));
+  // Parsed on the parse thread: a data error keeps its code and line; an unreadable row refuses the batch whole.
+  await assert.rejects(service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes: Buffer.concat([Buffer.from('id,label,text\n1,spam,caf'), Buffer.from([0xe9]), Buffer.from('\n')]) }),
+    (err: unknown) => (err as { code?: string; line?: number }).code === 'DATA_INVALID_UTF8' && (err as { line?: number }).line === 2);
+  await assert.rejects(service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes: Buffer.from('id,label,text\n1,spam,hello\n2,ham\n') }),
+    (err: unknown) => (err as { code?: string }).code === 'SERVICE_BAD_INPUT' && /1 unreadable rows.*line 3/.test((err as Error).message));
 
   const first = await service.ingest(bob, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes, idempotencyKey: 'upload-1' });
   assert.equal(first.replayed, false);

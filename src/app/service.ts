@@ -27,6 +27,8 @@ import type { EntryInput } from './ledger.ts';
 import { BATCH_FORMATS, isBatchFormat, readBatch, sampleContent, samplePng, withBatchOnDisk, type SampleContent } from './batch-files.ts';
 import { proveEntry, showKey, verifyReceiptFile } from './ledger.ts';
 import { scanFileInChild } from './scan-process.ts';
+import { parseUpload } from './upload-parse.ts';
+import { parseUploadOffThread } from './upload-parse-thread.ts';
 import { ServiceError } from './service-errors.ts';
 import type { ScanReport } from '../scan/index.ts';
 import { createSnapshot } from './snapshot.ts';
@@ -150,15 +152,18 @@ export class Service {
     if (request.bytes.length > BATCH_LIMITS.maxBytes) {
       throw new ServiceError('SERVICE_TOO_LARGE', `batch is ${request.bytes.length} bytes, over ${BATCH_LIMITS.maxBytes}`, { hint: 'split it into smaller batches' });
     }
-    const parsed = await readBatch(request.bytes, request.format);
+    // Text formats are parsed and hashed on the parse thread; archives and Parquet here (they go through files).
+    const parsed = ['csv', 'tsv', 'jsonl'].includes(request.format)
+      ? await parseUploadOffThread(request.bytes, request.format)
+      : await parseUpload(request.bytes, request.format);
     if (parsed.n === 0) throw new ServiceError('SERVICE_BAD_INPUT', 'the batch has no samples', { hint: 'send at least one row' });
-    if (parsed.skipped.length > 0) {
+    if (parsed.skipped > 0) {
       // All or nothing: a stored sample is its batch's row, so a batch with unreadable rows is refused whole.
-      const first = parsed.skipped[0];
-      throw new ServiceError('SERVICE_BAD_INPUT', `the batch has ${parsed.skipped.length} unreadable rows; the first: ${first?.message ?? ''}${first?.line === undefined ? '' : ` (line ${first.line})`}${first?.path === undefined ? '' : ` (${first.path})`}`, { hint: 'fix or drop those rows and push the batch again' });
+      const first = parsed.firstSkipped;
+      throw new ServiceError('SERVICE_BAD_INPUT', `the batch has ${parsed.skipped} unreadable rows; the first: ${first?.message ?? ''}${first?.line === undefined ? '' : ` (line ${first.line})`}${first?.path === undefined ? '' : ` (${first.path})`}`, { hint: 'fix or drop those rows and push the batch again' });
     }
     if (parsed.n > BATCH_LIMITS.maxSamples) throw new ServiceError('SERVICE_TOO_LARGE', `batch has ${parsed.n} samples, over ${BATCH_LIMITS.maxSamples}`, { hint: 'split it into smaller batches' });
-    const labels = Array.from(parsed.labelCodes, (c) => parsed.labelNames[c] ?? '');
+    const { labels, sampleRoot } = parsed;
     const unknown = [...new Set(labels)].filter((l) => !dataset.labelSet.includes(l));
     if (dataset.labelSet.length > 0 && unknown.length > 0) {
       throw new ServiceError('SERVICE_BAD_INPUT', `labels not in the dataset's label set: ${unknown.slice(0, 5).join(', ')}`, { hint: `labels: ${dataset.labelSet.join(', ')}` });
@@ -166,7 +171,6 @@ export class Service {
 
     const put = await vault.put(request.bytes, { dataset: request.datasetId, kind: 'batch' });
     const batchId = `b_${(request.idempotencyKey === undefined ? randomBytes(12).toString('hex') : sha256Hex(`${request.datasetId}\n${request.idempotencyKey}`).slice(0, 24))}`;
-    const sampleRoot = Buffer.from(buildSampleSet(parsed.ids).root).toString('hex');
     const sourceId = `s_${sha256Hex(`${request.datasetId}\n${request.source}`).slice(0, 24)}`;
     const { indices } = await record([{
       kind: 'batch',
