@@ -190,6 +190,27 @@ export function storeSuite(target: StoreTarget): void {
       await assert.rejects(store.batches.ingest({ source, batch: third, samples: [], job: job(third.id) }), isStoreError('STORE_BAD_INPUT'));
     });
 
+    test('batches sharing new samples, stored at once, keep each sample once and count it once', async () => {
+      const { datasetId, sourceId } = await makeDataset(store);
+      const other = target.sharedOpen ? await database.open() : store;
+      try {
+        for (let round = 0; round < 5; round++) {
+          const shared = makeSamples(400, uid('t'));
+          const a = [...shared, ...makeSamples(100, uid('t')).map((x) => ({ ...x, rowIndex: x.rowIndex + 400 }))];
+          const b = [...makeSamples(100, uid('t')), ...shared.map((x) => ({ ...x, rowIndex: x.rowIndex + 100 }))];
+          const [ra, rb] = await Promise.all([store.batches.insertWithSamples(newBatch(datasetId, sourceId), a), other.batches.insertWithSamples(newBatch(datasetId, sourceId), b)]);
+          assert.equal((ra?.inserted ?? 0) + (rb?.inserted ?? 0), 600, 'each new sample stored once');
+          assert.equal((ra?.duplicates ?? 0) + (rb?.duplicates ?? 0), 400);
+        }
+        // The same sample twice in one batch: stored once, from its first row.
+        const [one] = makeSamples(1, uid('t'));
+        const twice = await store.batches.insertWithSamples(newBatch(datasetId, sourceId), [one!, { ...one!, rowIndex: 1 }]);
+        assert.deepEqual([twice.inserted, twice.duplicates, (await store.samples.get(datasetId, one!.id))?.rowIndex], [1, 1, 0]);
+      } finally {
+        if (other !== store) await other.close();
+      }
+    });
+
     test('the sample → batch key holds without a per-row foreign key: no unknown batch, no moved sample, no deleted batch', async () => {
       const { datasetId, sourceId } = await makeDataset(store);
       const { datasetId: otherDataset, sourceId: otherSource } = await makeDataset(store);
