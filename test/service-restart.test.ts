@@ -76,11 +76,28 @@ test('serve killed mid-ingest and mid-scan: retried uploads complete, nothing is
 
   // What the client knows: which uploads were acknowledged, and as which batch.
   const acknowledged = new Map<number, string>();
-  const push = async (url: string, i: number): Promise<{ status: number; batchId?: string; replayed?: boolean }> => {
+  // A held upload sends half its body and waits: the kill is sure to cut it off (the others race it).
+  const holds: (() => void)[] = [];
+  const heldBody = (text: string): ReadableStream<Uint8Array> => {
+    const bytes = new TextEncoder().encode(text);
+    let sent = false;
+    return new ReadableStream({
+      async pull(controller) {
+        if (!sent) {
+          sent = true;
+          controller.enqueue(bytes.subarray(0, bytes.length >> 1));
+          return;
+        }
+        await new Promise<void>((resolve) => holds.push(resolve));
+        controller.error(new Error('cut off by the test'));
+      },
+    });
+  };
+  const push = async (url: string, i: number, held = false): Promise<{ status: number; batchId?: string; replayed?: boolean }> => {
     const r = await fetch(`${url}/api/datasets/${DATASET}/batches?source=crawl`, {
       method: 'POST',
       headers: { authorization: `Bearer ${pushToken}`, 'content-type': 'text/csv', 'idempotency-key': `upload-${i}` },
-      body: uploadCsv(i),
+      ...(held ? { body: heldBody(uploadCsv(i)), duplex: 'half' } as RequestInit : { body: uploadCsv(i) }),
     });
     const body = (await r.json()) as { batch?: { id: string }; replayed?: boolean };
     if (r.status === 200 || r.status === 201) acknowledged.set(i, body.batch?.id as string);
@@ -99,7 +116,8 @@ test('serve killed mid-ingest and mid-scan: retried uploads complete, nothing is
   };
 
   mark('home ready');
-  // 1. Every upload at once; SIGKILL as soon as two are acknowledged, with the rest in flight.
+  // 1. Every upload at once; SIGKILL as soon as two are acknowledged, with the rest in flight: the
+  //    last two are held half-sent, the others may be anywhere between parsed and committed.
   let server = await serve();
   const created = await fetch(`${server.url}/api/datasets`, {
     method: 'POST',
@@ -107,9 +125,10 @@ test('serve killed mid-ingest and mid-scan: retried uploads complete, nothing is
     body: JSON.stringify({ id: DATASET, name: 'Mail', labels: ['spam', 'ham'] }),
   });
   assert.equal(created.status, 201, await created.text());
-  const first = Array.from({ length: UPLOADS }, (_, i) => push(server.url, i).catch(() => ({ status: 0 })));
+  const first = Array.from({ length: UPLOADS }, (_, i) => push(server.url, i, i >= UPLOADS - 2).catch(() => ({ status: 0 })));
   await until('two acknowledged uploads', () => acknowledged.size >= 2, 30_000);
   await kill(server, 'SIGKILL');
+  for (const release of holds) release();
   await Promise.all(first);
   const cutOff = Array.from({ length: UPLOADS }, (_, i) => i).filter((i) => !acknowledged.has(i));
   assert.ok(cutOff.length > 0, 'the kill cut off some uploads');
