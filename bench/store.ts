@@ -25,17 +25,34 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function timeInserts(store: Store): Promise<number[]> {
+/**
+ * Batches of SAMPLES samples, all new (`overlap` 0) or with the first `overlap` of them already
+ * stored by the batch before (a contributor pushing overlapping data: the duplicates path).
+ */
+async function timeInserts(store: Store, overlap = 0): Promise<number[]> {
   const { datasetId, sourceId } = await makeDataset(store);
   const times: number[] = [];
+  let previous = makeSamples(SAMPLES, `bench-warm-${randomBytes(4).toString('hex')}`);
+  await store.batches.insertWithSamples(newBatch(datasetId, sourceId), previous);
   for (let run = 0; run < RUNS + 1; run++) {
-    const samples = makeSamples(SAMPLES, `bench-${run}-${randomBytes(4).toString('hex')}`);
+    const fresh = makeSamples(SAMPLES, `bench-${run}-${randomBytes(4).toString('hex')}`);
+    const samples = [...previous.slice(0, overlap), ...fresh.slice(overlap)].map((x, rowIndex) => ({ ...x, rowIndex }));
     const t0 = performance.now();
-    await store.batches.insertWithSamples(newBatch(datasetId, sourceId), samples);
+    const res = await store.batches.insertWithSamples(newBatch(datasetId, sourceId), samples);
     // The first run warms up the query plans and is not counted.
     if (run > 0) times.push(performance.now() - t0);
+    if (res.duplicates !== overlap) throw new Error(`expected ${overlap} duplicates, the store counted ${res.duplicates}`);
+    previous = samples;
   }
   return times;
+}
+
+async function printInserts(name: string, store: Store): Promise<void> {
+  for (const overlap of [0, SAMPLES / 2]) {
+    const times = await timeInserts(store, overlap);
+    const what = overlap === 0 ? 'all new' : `${overlap} already stored`;
+    print(`${name} insert ${SAMPLES} samples, ${what}: median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}, n=${RUNS})`);
+  }
 }
 
 async function benchPglite(): Promise<void> {
@@ -48,8 +65,7 @@ async function benchPglite(): Promise<void> {
       opens.push(performance.now() - t0);
       if (i < OPENS - 1) await store.close();
       else {
-        const times = await timeInserts(store);
-        print(`pglite   insert ${SAMPLES} samples: median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}, n=${RUNS})`);
+        await printInserts('pglite  ', store);
         await store.close();
       }
     }
@@ -75,8 +91,7 @@ async function benchPostgres(url: string): Promise<void> {
   try {
     const store = await openStore({ kind: 'postgres', url, schema });
     try {
-      const times = await timeInserts(store);
-      print(`postgres insert ${SAMPLES} samples: median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}, n=${RUNS})`);
+      await printInserts('postgres', store);
     } finally {
       await store.close();
     }

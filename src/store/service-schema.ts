@@ -249,4 +249,35 @@ export const MIGRATIONS: readonly Migration[] = [
         .map((column) => `alter table samples alter column ${column} set statistics 10`),
     ],
   },
+  {
+    version: 4,
+    name: 'byte-order identifiers',
+    // Identifiers (hex digests, b_/s_/j_ ids, dataset names) compare byte by byte: under the
+    // database's default collation (C.UTF-8 on Debian's PostgreSQL 15) every index comparison is a
+    // strcoll call. Measured on PostgreSQL 15: a 1,000-sample insert 8.6–9.6 → 6.5–7.1 ms, 1,000
+    // primary-key probes 6.7 → 4.2 ms. The order of ASCII ids is the same under both, so cursors
+    // and pages do not move. PGlite's databases are already "C"; there the rewrite changes nothing.
+    // The two column triggers of migration 3 pin their columns' types: dropped and made again.
+    statements: [
+      `drop trigger samples_batch_fixed on samples`,
+      `drop trigger batches_keep_samples on batches`,
+      ...Object.entries({
+      datasets: ['id'],
+      sources: ['id', 'dataset_id'],
+      batches: ['id', 'dataset_id', 'source_id', 'idempotency_key'],
+      samples: ['dataset_id', 'id', 'batch_id', 'content_id', 'parent_id'],
+      scans: ['id', 'dataset_id', 'batch_id', 'job_id'],
+      findings: ['scan_id', 'dataset_id', 'sample_id'],
+      review_tasks: ['id', 'dataset_id', 'sample_id'],
+      decisions: ['id', 'task_id', 'reviewer_id'],
+      snapshots: ['id', 'dataset_id', 'parent_id'],
+      jobs: ['id', 'singleton_key'],
+      }).map(([table, columns]) => `alter table ${table} ${columns.map((c) => `alter column ${c} type text collate "C"`).join(', ')}`),
+      `create trigger samples_batch_fixed before update of batch_id, dataset_id on samples for each row
+        when (old.batch_id is distinct from new.batch_id or old.dataset_id is distinct from new.dataset_id)
+        execute function samples_keep_batch()`,
+      `create trigger batches_keep_samples before delete or update of id, dataset_id on batches for each row
+        execute function batches_keep_samples()`,
+    ],
+  },
 ];
