@@ -4,6 +4,7 @@ import { createPgBossQueue, createWorkerPool, type JobQueue } from '../jobs/inde
 import { openStore, type Store } from '../store/index.ts';
 import { openHome, type Home } from './home.ts';
 import { Service, ServiceError } from './service.ts';
+import { warmParseThread } from './upload-parse-thread.ts';
 
 export interface ServiceHostOptions {
   readonly cwd?: string;
@@ -13,6 +14,8 @@ export interface ServiceHostOptions {
   readonly databaseSchema?: string;
   /** Scan jobs this process runs at once; 0 runs none here (a `trainguard worker` must). Default 1. */
   readonly workers?: number;
+  /** Whether this process takes uploads (default true; a `trainguard worker` does not). */
+  readonly ingest?: boolean;
 }
 
 export interface ServiceHost {
@@ -39,11 +42,20 @@ export interface ServiceHost {
  * `close()` stops the workers, then the database.
  */
 export async function openServiceOnHome(config: Config, options: ServiceHostOptions = {}): Promise<ServiceHost> {
+  // The parse thread loads while the home and database open, not on the first uploads.
+  const warming = options.ingest === false ? Promise.resolve() : warmParseThread();
+  warming.catch(() => undefined); // awaited below; never an unhandled rejection if opening fails first
   const home = await openHome(config, options.cwd === undefined ? {} : { cwd: options.cwd });
   const url = options.databaseUrl === '' ? undefined : options.databaseUrl;
   const store = await openStore(url === undefined
     ? { kind: 'pglite', dataDir: join(home.dir, 'db') }
     : { kind: 'postgres', url, ...(options.databaseSchema === undefined ? {} : { schema: options.databaseSchema }) });
+  try {
+    await warming;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const pool = createWorkerPool({ store: store.jobs });
   const boss = url === undefined ? undefined : createPgBossQueue({ url, schema: options.databaseSchema === undefined ? 'pgboss' : `${options.databaseSchema}_pgboss` });
   const queue = boss ?? pool;
@@ -86,5 +98,5 @@ export async function openWorkerOnHome(config: Config, options: ServiceHostOptio
       hint: 'set TRAINGUARD_DATABASE_URL to the server\'s database; on the embedded default the server runs its own workers',
     });
   }
-  return openServiceOnHome(config, { ...options, workers: options.workers ?? 1 });
+  return openServiceOnHome(config, { ...options, workers: options.workers ?? 1, ingest: false });
 }

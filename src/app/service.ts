@@ -137,25 +137,28 @@ export class Service {
   async ingest(actor: Principal, request: IngestRequest): Promise<IngestResult> {
     const { store, vault, access, record } = this.parts;
     await access.assertAllowed(actor, 'batch:push', request.datasetId);
-    const dataset = await store.datasets.get(request.datasetId);
-    if (dataset === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no dataset ${request.datasetId}`, { hint: 'create it first' });
-    if (request.idempotencyKey !== undefined) {
-      const earlier = await store.batches.byIdempotencyKey(request.idempotencyKey);
-      if (earlier !== undefined) {
-        if (earlier.fileSha256 !== sha256Hex(request.bytes) || earlier.datasetId !== request.datasetId) {
-          throw new ServiceError('SERVICE_CONFLICT', `idempotency key ${request.idempotencyKey} was used for another upload`, { hint: 'use a new key for new data' });
-        }
-        return this.#replay(earlier);
-      }
-    }
     if (!isBatchFormat(request.format)) throw new ServiceError('SERVICE_BAD_INPUT', `unknown format "${request.format}"`, { hint: `one of ${Object.keys(BATCH_FORMATS).join(', ')}` });
     if (request.bytes.length > BATCH_LIMITS.maxBytes) {
       throw new ServiceError('SERVICE_TOO_LARGE', `batch is ${request.bytes.length} bytes, over ${BATCH_LIMITS.maxBytes}`, { hint: 'split it into smaller batches' });
     }
-    // Text formats are parsed and hashed on the parse thread; archives and Parquet here (they go through files).
-    const parsed = ['csv', 'tsv', 'jsonl'].includes(request.format)
-      ? await parseUploadOffThread(request.bytes, request.format)
-      : await parseUpload(request.bytes, request.format);
+    // The two lookups and a text upload's parse (on the parse thread) at once: on the embedded
+    // database the lookups queue behind other uploads' writes (one session), and the parse need not
+    // wait for them. A replay or an unknown dataset wastes one parse. Parquet and archives, parsed
+    // here through files, wait for the lookups.
+    const parsing = ['csv', 'tsv', 'jsonl'].includes(request.format) ? parseUploadOffThread(request.bytes, request.format) : undefined;
+    parsing?.catch(() => undefined); // observed below, unless a lookup settles the request first
+    const [dataset, earlier] = await Promise.all([
+      store.datasets.get(request.datasetId),
+      request.idempotencyKey === undefined ? undefined : store.batches.byIdempotencyKey(request.idempotencyKey),
+    ]);
+    if (dataset === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no dataset ${request.datasetId}`, { hint: 'create it first' });
+    if (earlier !== undefined) {
+      if (earlier.fileSha256 !== sha256Hex(request.bytes) || earlier.datasetId !== request.datasetId) {
+        throw new ServiceError('SERVICE_CONFLICT', `idempotency key ${request.idempotencyKey} was used for another upload`, { hint: 'use a new key for new data' });
+      }
+      return this.#replay(earlier);
+    }
+    const parsed = await (parsing ?? parseUpload(request.bytes, request.format));
     if (parsed.n === 0) throw new ServiceError('SERVICE_BAD_INPUT', 'the batch has no samples', { hint: 'send at least one row' });
     if (parsed.skipped > 0) {
       // All or nothing: a stored sample is its batch's row, so a batch with unreadable rows is refused whole.

