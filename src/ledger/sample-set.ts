@@ -6,6 +6,7 @@
  */
 import { LedgerError } from './errors.ts';
 import { inclusionProof, leafHash, nodeHash, rootFromLeafHashes, verifyInclusion, type HashReader } from './merkle.ts';
+import { leafHash32Into } from './node-hash.ts';
 
 export interface SampleSet {
   /** Sorted, unique ids (lowercase hex). */
@@ -23,9 +24,20 @@ function idBytes(id: string): Uint8Array {
 /** The set's root: MTH over leafHash(id bytes) of the sorted unique ids. */
 export function buildSampleSet(ids: Iterable<string>): SampleSet {
   const sorted = [...new Set(ids)].sort();
-  const leaves = sorted.map((id) => leafHash(idBytes(id)));
+  // One hex check and one decode for the whole set, and the one-block leaf hash into one buffer:
+  // a third of a 1,000-row upload's parse went to per-id regex, decode and node:crypto calls.
+  const joined = sorted.join('');
+  if (!ALL_HEX.test(joined) || sorted.some((id) => id.length !== 64)) for (const id of sorted) idBytes(id);
+  const bytes = Buffer.from(joined, 'hex');
+  const hashes = new Uint8Array(bytes.length);
+  const leaves = sorted.map((_, i) => {
+    leafHash32Into(bytes, 32 * i, hashes, 32 * i);
+    return hashes.subarray(32 * i, 32 * i + 32);
+  });
   return { ids: sorted, root: rootFromLeafHashes(leaves) };
 }
+
+const ALL_HEX = /^[0-9a-f]*$/;
 
 /** Membership proof of `id`: its position in the sorted set and the audit path. */
 export async function sampleProof(set: SampleSet, id: string): Promise<{ index: number; proof: Uint8Array[] }> {

@@ -125,6 +125,30 @@ function checkSample(s: NewSample, i: number): void {
   checkInteger(s.rowIndex, `sample ${i}: rowIndex`, 0, MAX_ROW_INDEX);
 }
 
+/**
+ * checkSample for every sample, with the two digests of all rows checked by one pattern over their
+ * concatenation (a regex per digest was 0.6 ms of each 1,000-sample ingest); a failure re-checks
+ * row by row to name the bad one.
+ */
+function checkSamples(samples: readonly NewSample[]): void {
+  const digests = samples.every((x) => x.id.length === 64 && x.contentId.length === 64 && (x.parentId === undefined || x.parentId === null))
+    && HEX_RUN.test(samples.map((x) => x.id).join('')) && HEX_RUN.test(samples.map((x) => x.contentId).join(''));
+  if (!digests) samples.forEach(checkSample);
+  else samples.forEach((x, i) => checkInteger(x.rowIndex, `sample ${i}: rowIndex`, 0, MAX_ROW_INDEX));
+}
+
+const HEX_RUN = /^[0-9a-f]*$/;
+
+/**
+ * Checked hex digests, decoded into one buffer of 32 bytes each: sent as one bytea, half the bytes
+ * of their text and no array literal to quote (here) and parse (in the database).
+ */
+function packDigests(digests: readonly string[]): Buffer {
+  const out = Buffer.allocUnsafe(32 * digests.length);
+  digests.forEach((d, i) => out.write(d, 32 * i, 32, 'hex'));
+  return out;
+}
+
 /** Batches: one uploaded file each, with its samples. */
 export class BatchRepo {
   constructor(private readonly db: Executor) {}
@@ -157,7 +181,7 @@ export class BatchRepo {
   async #insert(batch: NewBatch, samples: readonly NewSample[], source: NewSource | undefined, job: NewJob | undefined): Promise<BatchInsertResult & { jobId: string }> {
     checkHex64(batch.fileSha256, 'fileSha256');
     checkHex64(batch.blobSha256, 'blobSha256');
-    samples.forEach(checkSample);
+    checkSamples(samples);
     const jobRow = job === undefined ? undefined : newJobRow(job);
     // A sample twice in one upload is stored once (its first row), like one the dataset already has.
     const seen = new Set<string>();
@@ -256,12 +280,14 @@ type ExistingSamples = 'none' | 'skip';
  * measures both cases).
  */
 function samplesInsert(batch: NewBatch, part: readonly NewSample[], existing: ExistingSamples): RawBuilder<unknown> {
-  const rows = sql`unnest(${part.map((s) => s.id)}::text[], ${part.map((s) => s.rowIndex)}::int[],
-                ${part.map((s) => s.externalId ?? null)}::text[], ${part.map((s) => s.label)}::text[],
-                ${part.map((s) => s.contentId)}::text[], ${part.map((s) => s.parentId ?? null)}::text[])
-      as u (id, row_index, external_id, label, content_id, parent_id)`;
+  // Row n's id and content id are bytes 32(n−1)+1 … 32n of their packed digests.
+  const rows = sql`unnest(${part.map((s) => s.rowIndex)}::int[], ${part.map((s) => s.externalId ?? null)}::text[],
+                ${part.map((s) => s.label)}::text[], ${part.map((s) => s.parentId ?? null)}::text[])
+      with ordinality as u (row_index, external_id, label, parent_id, n)`;
+  const digest = (packed: Buffer): RawBuilder<unknown> => sql`encode(substr(${packed}::bytea, (32 * u.n - 31)::int, 32), 'hex')`;
   const into = sql`insert into samples (dataset_id, id, batch_id, row_index, external_id, label, content_id, parent_id)
-    select ${batch.datasetId}, u.id, ${batch.id}, u.row_index, u.external_id, u.label, u.content_id, u.parent_id from ${rows}`;
+    select ${batch.datasetId}, ${digest(packDigests(part.map((s) => s.id)))}, ${batch.id}, u.row_index, u.external_id, u.label,
+      ${digest(packDigests(part.map((s) => s.contentId)))}, u.parent_id from ${rows}`;
   return existing === 'none' ? into : sql`${into} on conflict (dataset_id, id) do nothing`;
 }
 

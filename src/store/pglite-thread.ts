@@ -26,6 +26,12 @@ const int8 = (text) => {
   if (!Number.isSafeInteger(n)) throw new RangeError('bigint ' + text + ' is beyond the safe integer range');
   return n;
 };
+// PGlite's own bytea serializer formats byte by byte (a string per byte): 10 ms for the 64 KB of
+// packed sample digests a 1,000-sample insert sends. Node's hex encoder does it in microseconds.
+const bytea = (v) => {
+  if (!(v instanceof Uint8Array)) throw new TypeError('a bytea parameter must be a Uint8Array');
+  return '\\\\x' + Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+};
 const fields = (err) => {
   const out = { name: err?.name ?? 'Error', message: String(err?.message ?? err) };
   for (const k of ['code', 'constraint', 'detail', 'hint', 'table', 'column', 'schema', 'severity']) if (typeof err?.[k] === 'string') out[k] = err[k];
@@ -35,7 +41,7 @@ parentPort.on('message', async (m) => {
   try {
     if (m.op === 'open') {
       const { PGlite } = await import(workerData.pgliteUrl);
-      db = await PGlite.create({ ...(m.dataDir === undefined ? {} : { dataDir: m.dataDir }), parsers: { 20: int8 } });
+      db = await PGlite.create({ ...(m.dataDir === undefined ? {} : { dataDir: m.dataDir }), parsers: { 20: int8 }, serializers: { 17: bytea } });
       // A new 16 MB WAL segment (one a second under ingest load) is not zero-filled first: that
       // was a synchronous 16 MB write stalling every query queued behind it.
       await db.exec('set wal_init_zero = off');
