@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { latestCheckpoint, proveEntry, verifyReceiptFile, verifySnapshot, type Service } from '../src/app/index.ts';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { mailCsv, openWorld } from './fixtures/service-world.ts';
 
 const isCode = (code: string) => (err: unknown): boolean => (err as { code?: string }).code === code;
@@ -148,4 +149,54 @@ test('one upload sent twice at once (a client retrying on a timeout) is stored o
   assert.equal((await store.batches.list('mail')).length, 1);
   // Another upload under the same key is still a conflict, not a replay.
   await assert.rejects(service.ingest(alice, { datasetId: 'mail', source: 'crawl', format: 'csv', bytes: Buffer.from(mailCsv(1)), idempotencyKey: 'upload-race' }), isCode('SERVICE_CONFLICT'));
+});
+
+test('a Parquet dataset is released as JSON Lines that re-derive its accepted sample ids, and verifies after a pull', async (t) => {
+  const world = await openWorld();
+  t.after(() => world.close());
+  const { dir, store, queue, service, access, vkey } = world;
+  const alice = await access.bootstrapAdmin('alice');
+  // Nothing short of certainty is quarantined here: this test is about the release, not the scan.
+  await service.createDataset(alice, { id: 'pq', name: 'Parquet mail', labels: ['spam', 'ham'], settings: { quarantineScore: 1 } });
+  const n = 80;
+  const upload = Buffer.from(parquetWriteBuffer({
+    columnData: [
+      { name: 'id', data: Array.from({ length: n }, (_, i) => `m${i}`), type: 'STRING' },
+      { name: 'label', data: Array.from({ length: n }, (_, i) => (i < 40 ? 'spam' : 'ham')), type: 'STRING' },
+      { name: 'text', data: Array.from({ length: n }, (_, i) => (i < 40 ? `buy cheap pills now limited offer number ${i}` : `meeting notes for the project review number ${i}`)), type: 'STRING' },
+      // float32 and int64 cells: the two the JSON form must carry exactly as the reader sees them.
+      { name: 'score', data: Array.from({ length: n }, (_, i) => Math.fround(i / 10)), type: 'FLOAT' },
+      { name: 'count', data: Array.from({ length: n }, (_, i) => BigInt(i * 1000)), type: 'INT64' },
+    ],
+  }));
+  const pushed = await service.ingest(alice, { datasetId: 'pq', source: 'export', format: 'parquet', bytes: upload });
+  assert.equal(pushed.inserted, n);
+  await queue.idle({ timeoutMs: 120_000 });
+  assert.equal((await store.batches.get(pushed.batch.id))?.status, 'scanned');
+  const accepted = (await store.samples.countByStatus('pq')).accepted;
+  assert.ok(accepted > 0);
+
+  const released = await service.release(alice, 'pq');
+  assert.equal(released.sampleCount, accepted);
+  const pulled = await service.pull(alice, released.snapshotId, join(dir, 'pq-pull'));
+  assert.ok(pulled.dataFile.endsWith('.jsonl'), pulled.dataFile);
+  const verified = await verifySnapshot(pulled.snapshotDir, vkey, { dataPath: pulled.dataFile });
+  assert.equal(verified.dataChecked, true);
+  assert.equal(verified.sampleCount, accepted);
+  const rows = readFileSync(pulled.dataFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; score: number; count: number });
+  assert.equal(rows.length, accepted);
+  // Every released row carries its float32 as the shortest decimal and its int64 as a number.
+  for (const r of rows) {
+    const i = Number(r.id.slice(1));
+    assert.equal(r.count, i * 1000);
+    assert.equal(Math.fround(r.score), Math.fround(i / 10));
+    assert.ok(String(r.score).length <= 4, `score ${r.score} is the shortest decimal`);
+  }
+
+  // A CSV batch with another header cannot join the Parquet one in a release (one file).
+  const csvRows = Array.from({ length: 20 }, (_, i) => (i < 10 ? `x${i},spam,buy cheap pills now limited offer ${i}` : `x${i},ham,meeting notes for the project review ${i}`));
+  await service.ingest(alice, { datasetId: 'pq', source: 'crawl', format: 'csv', bytes: Buffer.from(`id,label,text\n${csvRows.join('\n')}\n`) });
+  await queue.idle({ timeoutMs: 120_000 });
+  assert.equal((await store.samples.countByStatus('pq')).accepted, accepted + 20);
+  await assert.rejects(service.release(alice, 'pq'), (err: unknown) => (err as { code?: string }).code === 'SERVICE_CONFLICT' && /another format or header/.test((err as Error).message));
 });

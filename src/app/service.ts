@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { rolesWith, type AccessControl, type Principal } from '../access/index.ts';
 import type { Config } from '../config/index.ts';
 import { canonicalJson, sha256Hex, TrainGuardError, type Severity, severityRank } from '../core/index.ts';
-import { readDataset, sampleId, type Dataset } from '../data/index.ts';
+import { parquetRows, readDataset, sampleId, type Dataset } from '../data/index.ts';
 import type { JobContext, JobCounts, JobQueue } from '../jobs/index.ts';
 import { buildSampleSet } from '../ledger/index.ts';
 import { parseTable, serializeTable, type RawTable, type TableFormat } from '../redteam/index.ts';
@@ -419,13 +419,17 @@ export class Service {
     for (const [batchId, samples] of [...byBatch].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const batch = await store.batches.get(batchId);
       if (batch === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no batch ${batchId}`);
-      if (batch.format === 'parquet' || batch.format === 'images') throw new ServiceError('SERVICE_CONFLICT', `releases of ${batch.format} batches are not supported yet`, { hint: 'releases are built from CSV, TSV or JSONL batches' });
-      const format = batch.format as TableFormat;
+      if (batch.format === 'images') throw new ServiceError('SERVICE_CONFLICT', 'releases of image batches are not supported yet', { hint: 'releases are built from CSV, TSV, JSONL or Parquet batches' });
       const bytes = await vault.getBytes(batch.blobSha256, { context: { dataset: datasetId, kind: 'batch' } });
-      const table = parseTable(Buffer.from(bytes).toString('utf8'), format);
+      // A Parquet batch is released as JSON Lines: its rows as JSON values read back to the same
+      // sample ids (the readers agree across formats; release() checks it before signing).
+      const table: RawTable = batch.format === 'parquet'
+        ? { format: 'jsonl', ...(await parquetRows(bytes)) as { columns: string[]; rows: RawTable['rows'] } }
+        : parseTable(Buffer.from(bytes).toString('utf8'), batch.format as TableFormat);
+      const format = table.format;
       if (out === undefined) {
         // Which column is the label is the readers' inference; every later batch shares this header.
-        const labelColumn = await withBatchOnDisk(bytes, format, async (path) => {
+        const labelColumn = await withBatchOnDisk(bytes, batch.format, async (path) => {
           const roles = (await readDataset(path, { columns: {} })).roles;
           return Object.keys(roles).find((c) => roles[c] === 'label');
         });

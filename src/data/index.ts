@@ -22,4 +22,5 @@ export { isMissing, parseNumberCell, MISSING_TOKENS } from './missing.ts';
 export { compareLabels, sampleId } from './content-id.ts';
 export { DEFAULT_MAX_BYTES, DEFAULT_MAX_LINE_BYTES } from './text-stream.ts';
 export { extractArchive, ARCHIVE_LIMITS } from './archive.ts';
+export { parquetRows } from './parquet.ts';
 export type { ArchiveLimits, ArchiveFormat, ExtractedArchive } from './archive.ts';

@@ -61,6 +61,40 @@ export async function readParquet(file: string, limits: ByteLimits, options: Rea
 }
 
 /**
+ * A Parquet file's rows as JSON values, column by column as `readParquet` sees them: FLOAT as its
+ * shortest decimal, INT64 as a number (as a string beyond 2^53), dates as ISO strings, lists as
+ * arrays. Written out as JSON Lines they read back to the same ids (formats.test.ts holds the
+ * readers to that): how the service releases Parquet batches.
+ */
+export async function parquetRows(bytes: Uint8Array): Promise<{ columns: string[]; rows: unknown[][] }> {
+  try {
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const metadata = await parquetMetadataAsync(file);
+    const schema = parquetSchema(metadata).children;
+    const columns = schema.map((c) => c.element.name);
+    const isFloat32 = schema.map((c) => c.element.type === 'FLOAT');
+    const objects = await parquetReadObjects({ file, metadata, rowFormat: 'object' });
+    const rows = objects.map((o) => columns.map((c, j) => {
+      const v = (o as Record<string, unknown>)[c];
+      return jsonValue(isFloat32[j] === true && typeof v === 'number' ? shortestFloat32(v) : v);
+    }));
+    return { columns, rows };
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError('DATA_PARQUET', `cannot read Parquet file: ${err instanceof Error ? err.message : String(err)}`, { hint: 'the file is not Parquet, is truncated, or uses a feature hyparquet does not support', cause: err });
+  }
+}
+
+function jsonValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, jsonValue);
+  if (Array.isArray(v)) return v.map(jsonValue);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonValue(x)]));
+  return v;
+}
+
+/**
  * The shortest decimal that rounds to the same float32, as a double: a FLOAT column holding 0.1
  * then reads as 0.1 (as the same value in a CSV does), not 0.10000000149011612, so ids agree.
  */
