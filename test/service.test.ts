@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { latestCheckpoint, proveEntry, verifyReceiptFile, verifySnapshot, type Service } from '../src/app/index.ts';
+import { unzipSync, zipSync } from 'fflate';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import sharp from 'sharp';
 import { mailCsv, openWorld } from './fixtures/service-world.ts';
 
 const isCode = (code: string) => (err: unknown): boolean => (err as { code?: string }).code === code;
@@ -199,4 +201,45 @@ test('a Parquet dataset is released as JSON Lines that re-derive its accepted sa
   await queue.idle({ timeoutMs: 120_000 });
   assert.equal((await store.samples.countByStatus('pq')).accepted, accepted + 20);
   await assert.rejects(service.release(alice, 'pq'), (err: unknown) => (err as { code?: string }).code === 'SERVICE_CONFLICT' && /another format or header/.test((err as Error).message));
+});
+
+test('an image dataset is released as a zip of class folders that verifies after a pull; a mixed dataset is refused', async (t) => {
+  const world = await openWorld();
+  t.after(() => world.close());
+  const { dir, store, queue, service, access, vkey } = world;
+  const alice = await access.bootstrapAdmin('alice');
+  await service.createDataset(alice, { id: 'shapes', name: 'Shapes', labels: ['dark', 'light'], settings: { quarantineScore: 1 } });
+  const entries: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 12; i++) {
+    for (const [label, base] of [['dark', 30], ['light', 220]] as const) {
+      entries[`shapes/${label}/${i}.png`] = await sharp(Buffer.alloc(16 * 16, base + i), { raw: { width: 16, height: 16, channels: 1 } }).png().toBuffer();
+    }
+  }
+  const pushed = await service.ingest(alice, { datasetId: 'shapes', source: 'camera', format: 'images', bytes: Buffer.from(zipSync(entries)) });
+  assert.equal(pushed.inserted, 24);
+  await queue.idle({ timeoutMs: 120_000 });
+  const accepted = (await store.samples.countByStatus('shapes')).accepted;
+  assert.ok(accepted >= 2, `accepted ${accepted}`);
+
+  const released = await service.release(alice, 'shapes');
+  assert.equal(released.sampleCount, accepted);
+  const pulled = await service.pull(alice, released.snapshotId, join(dir, 'shapes-pull'));
+  assert.ok(pulled.dataFile.endsWith('.zip'), pulled.dataFile);
+  const verified = await verifySnapshot(pulled.snapshotDir, vkey, { dataPath: pulled.dataFile });
+  assert.deepEqual([verified.dataChecked, verified.sampleCount], [true, accepted]);
+  const names = Object.keys(unzipSync(readFileSync(pulled.dataFile)));
+  assert.equal(names.length, accepted);
+  for (const name of names) assert.match(name, /^(dark|light)\/b_[0-9a-f]+-\d+\.png$/);
+  // Each image is in its label's folder: the dark ones (bytes 30–41) under dark/.
+  const zip = unzipSync(readFileSync(pulled.dataFile));
+  for (const [name, bytes] of Object.entries(zip)) {
+    const { data } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(name.startsWith('dark/'), (data[0] ?? 0) < 128, name);
+  }
+
+  // A table batch in an image dataset: the release would not be one file.
+  await service.ingest(alice, { datasetId: 'shapes', source: 'notes', format: 'csv', bytes: Buffer.from(`id,label,text\n${Array.from({ length: 20 }, (_, i) => `n${i},${i < 10 ? 'dark' : 'light'},note number ${i} about ${i < 10 ? 'night' : 'day'}`).join('\n')}\n`) });
+  await queue.idle({ timeoutMs: 120_000 });
+  assert.ok((await store.samples.countByStatus('shapes')).accepted > accepted);
+  await assert.rejects(service.release(alice, 'shapes'), (err: unknown) => (err as { code?: string }).code === 'SERVICE_CONFLICT' && /mixes image batches/.test((err as Error).message));
 });

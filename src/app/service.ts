@@ -13,7 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { zipSync } from 'fflate';
 import { rolesWith, type AccessControl, type Principal } from '../access/index.ts';
 import type { Config } from '../config/index.ts';
 import { canonicalJson, sha256Hex, TrainGuardError, type Severity, severityRank } from '../core/index.ts';
@@ -24,7 +25,7 @@ import { parseTable, serializeTable, type RawTable, type TableFormat } from '../
 import type { Store, BatchRecord, SampleRecord, SnapshotRecord, SourceStats } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { EntryInput } from './ledger.ts';
-import { BATCH_FORMATS, isBatchFormat, readBatch, sampleContent, samplePng, withBatchOnDisk, type SampleContent } from './batch-files.ts';
+import { BATCH_FORMATS, isBatchFormat, readBatch, sampleContent, samplePng, withBatchOnDisk, withFileOnDisk, type SampleContent } from './batch-files.ts';
 import { proveEntry, showKey, verifyReceiptFile } from './ledger.ts';
 import { scanFileInChild } from './scan-process.ts';
 import { parseUpload } from './upload-parse.ts';
@@ -289,7 +290,7 @@ export class Service {
     if (context.length === 0) return alone();
     let combined: RawTable;
     try {
-      const trusted = await this.#releaseTable(batch.datasetId, context);
+      const trusted = await this.#releaseTable(batch.datasetId, await this.#byBatch(context));
       const mine = parseTable(Buffer.from(bytes).toString('utf8'), batch.format as TableFormat);
       if (trusted.columns.join('\u0000') !== mine.columns.join('\u0000')) return alone();
       combined = { format: mine.format, columns: mine.columns, rows: [...trusted.rows, ...mine.rows] };
@@ -377,20 +378,19 @@ export class Service {
     await access.assertAllowed(actor, 'snapshot:create', datasetId);
     const accepted = await allAccepted(store, datasetId);
     if (accepted.length === 0) throw new ServiceError('SERVICE_CONFLICT', `dataset ${datasetId} has no accepted samples`, { hint: 'ingest batches and let them be scanned and reviewed first' });
-    const table = await this.#releaseTable(datasetId, accepted);
-    const text = serializeTable(table, table.format).text;
+    const file = await this.#releaseFile(datasetId, accepted);
     const want = Buffer.from(buildSampleSet(accepted.map((a) => a.id)).root).toString('hex');
     const parent = await store.snapshots.latest(datasetId);
     const snapshotId = `snap_${randomBytes(12).toString('hex')}`;
     const outDir = join(releases.dir, snapshotId);
-    const created = await withBatchOnDisk(Buffer.from(text), table.format, async (path) => {
+    const created = await withFileOnDisk(file.bytes, file.name, async (path) => {
       const got = Buffer.from(buildSampleSet((await readDataset(path, { columns: {} })).ids).root).toString('hex');
       if (got !== want) {
         throw new ServiceError('SERVICE_CONFLICT', 'the release file does not reproduce the accepted sample ids', { hint: 'a batch could not be re-read row for row; nothing was released' });
       }
       return createSnapshot(path, { dataset: datasetId, keyPath: releases.keyPath, logDir: releases.logDir, outDir, ...(parent === undefined ? {} : { parentDir: join(releases.dir, parent.id) }) });
     });
-    const put = await vault.put(Buffer.from(text), { dataset: datasetId, kind: 'release' });
+    const put = await vault.put(file.bytes, { dataset: datasetId, kind: 'release' });
     await store.snapshots.create({ id: snapshotId, datasetId, parentId: parent?.id ?? null, createdBy: actor.id, sampleCount: created.sampleCount, sampleRoot: created.sampleRoot, envelopeSha256: created.envelopeSha256, logIndex: created.index });
     return { snapshotId, sampleCount: created.sampleCount, sampleRoot: created.sampleRoot, logIndex: created.index, fileSha256: put.sha256 };
   }
@@ -410,16 +410,65 @@ export class Service {
     return { dataFile, snapshotDir };
   }
 
-  /** The accepted rows of each batch, re-read from the vault, relabels applied, in one table. */
-  async #releaseTable(datasetId: string, accepted: readonly SampleRecord[]): Promise<RawTable> {
-    const { store, vault } = this.parts;
+  /**
+   * The release file: the accepted samples of every batch, re-read from the vault, relabels
+   * applied — a table (batch.csv, .tsv or .jsonl) or, for image batches, a zip of class folders
+   * (batch.zip).
+   */
+  async #releaseFile(datasetId: string, accepted: readonly SampleRecord[]): Promise<{ name: string; bytes: Buffer }> {
+    const batches = await this.#byBatch(accepted);
+    const images = batches.filter(([b]) => b.format === 'images').length;
+    if (images > 0 && images < batches.length) {
+      throw new ServiceError('SERVICE_CONFLICT', 'the dataset mixes image batches with table batches', { hint: 'a release is one file: push every batch of a dataset in one kind of format' });
+    }
+    if (images > 0) return { name: 'batch.zip', bytes: await this.#releaseImages(datasetId, batches) };
+    const table = await this.#releaseTable(datasetId, batches);
+    return { name: `batch${BATCH_FORMATS[table.format] ?? '.csv'}`, bytes: Buffer.from(serializeTable(table, table.format).text) };
+  }
+
+  /**
+   * Accepted images as a zip of class folders, `<label>/<batch>-<row><ext>` (stored, not deflated:
+   * the images are compressed already). A relabelled image moves to its new label's folder; the
+   * image reader derives the label from the folder, so the zip re-derives the accepted ids.
+   */
+  async #releaseImages(datasetId: string, batches: readonly [BatchRecord, SampleRecord[]][]): Promise<Buffer> {
+    const files: Record<string, [Uint8Array, { level: 0 }]> = {};
+    for (const [batch, samples] of batches) {
+      const bytes = await this.parts.vault.getBytes(batch.blobSha256, { context: { dataset: datasetId, kind: 'batch' } });
+      await withBatchOnDisk(bytes, 'images', async (root) => {
+        const paths = (await readDataset(root, { columns: {} })).images?.paths ?? [];
+        for (const s of samples) {
+          const rel = paths[s.rowIndex];
+          if (rel === undefined) throw new ServiceError('SERVICE_CONFLICT', `batch ${batch.id} has no image ${s.rowIndex}`);
+          if (!/^[^/\\]+$/.test(s.label) || s.label === '.' || s.label === '..') {
+            throw new ServiceError('SERVICE_CONFLICT', `label "${s.label}" cannot name a class folder`, { hint: 'image datasets need labels without slashes' });
+          }
+          files[`${s.label}/${batch.id}-${s.rowIndex}${extname(rel).toLowerCase()}`] = [await readFile(join(root, rel)), { level: 0 }];
+        }
+      });
+    }
+    return Buffer.from(zipSync(files));
+  }
+
+  /** Samples grouped by their batch, batches in id order. */
+  async #byBatch(samples: readonly SampleRecord[]): Promise<[BatchRecord, SampleRecord[]][]> {
     const byBatch = new Map<string, SampleRecord[]>();
-    for (const s of accepted) byBatch.set(s.batchId, [...(byBatch.get(s.batchId) ?? []), s]);
-    let out: { format: TableFormat; columns: string[]; labelAt: number; rows: RawTable['rows'] } | undefined;
-    for (const [batchId, samples] of [...byBatch].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const batch = await store.batches.get(batchId);
+    for (const s of samples) byBatch.set(s.batchId, [...(byBatch.get(s.batchId) ?? []), s]);
+    const out: [BatchRecord, SampleRecord[]][] = [];
+    for (const [batchId, mine] of [...byBatch].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const batch = await this.parts.store.batches.get(batchId);
       if (batch === undefined) throw new ServiceError('SERVICE_NOT_FOUND', `no batch ${batchId}`);
-      if (batch.format === 'images') throw new ServiceError('SERVICE_CONFLICT', 'releases of image batches are not supported yet', { hint: 'releases are built from CSV, TSV, JSONL or Parquet batches' });
+      out.push([batch, mine]);
+    }
+    return out;
+  }
+
+  /** The accepted rows of each table batch, relabels applied, in one table. */
+  async #releaseTable(datasetId: string, batches: readonly [BatchRecord, SampleRecord[]][]): Promise<RawTable> {
+    const { vault } = this.parts;
+    let out: { format: TableFormat; columns: string[]; labelAt: number; rows: RawTable['rows'] } | undefined;
+    for (const [batch, samples] of batches) {
+      const batchId = batch.id;
       const bytes = await vault.getBytes(batch.blobSha256, { context: { dataset: datasetId, kind: 'batch' } });
       // A Parquet batch is released as JSON Lines: its rows as JSON values read back to the same
       // sample ids (the readers agree across formats; release() checks it before signing).

@@ -4,7 +4,7 @@
 // or truncated uploads that extract half-way without an error.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -327,4 +327,26 @@ test('the destination must be a new or empty folder; limits must be positive int
   await assert.rejects(extractArchive(zip, dest), (err: unknown) => err instanceof DataError && err.code === 'DATA_BAD_OPTION');
   await assert.rejects(extractArchive(zip, box().dest, { maxRatio: 0 }), (err: unknown) => err instanceof DataError && err.code === 'DATA_BAD_OPTION');
   assert.equal(statSync(join(dest, 'cat', 'a.png')).mode & 0o777, 0o600);
+});
+
+test('readDataset reads an archive file (.zip, .tar.gz) as the folder it holds, under the same guards', async () => {
+  const [a, b, c] = [await png(0), await png(128), await png(255)];
+  const entries = { 'my-images/cat/a.png': a, 'my-images/cat/b.png': b, 'my-images/dog/c.png': c };
+  const { box: b1 } = box();
+  const zipPath = join(b1, 'images.zip');
+  writeFileSync(zipPath, zipSync(entries));
+  const tgzPath = join(b1, 'images.tar.gz');
+  writeFileSync(tgzPath, gzipSync(await tar(Object.entries(entries).map(([name, body]) => file(name, body)))));
+  const fromFolder = await extractArchive(zipSync(entries), join(b1, 'folder')).then((x) => readDataset(x.root));
+  for (const path of [zipPath, tgzPath]) {
+    const d = await readDataset(path);
+    assert.deepEqual([d.ids, d.labelNames, d.images?.paths], [fromFolder.ids, fromFolder.labelNames, fromFolder.images?.paths], path);
+  }
+  assert.deepEqual(readdirSync(b1).sort(), ['folder', 'images.tar.gz', 'images.zip'], 'nothing is left beside the archives');
+  const slip = join(b1, 'slip.zip');
+  writeFileSync(slip, zipSync({ '../evil.png': a }));
+  await assert.rejects(readDataset(slip), (err: unknown) => err instanceof DataError && err.code.startsWith('DATA_ARCHIVE_'));
+  const big = join(b1, 'big.zip');
+  writeFileSync(big, zipSync(entries));
+  await assert.rejects(readDataset(big, { maxBytes: 100 }), (err: unknown) => err instanceof DataError && err.code === 'DATA_TOO_LARGE');
 });

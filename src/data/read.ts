@@ -1,5 +1,7 @@
-import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { extractArchive } from './archive.ts';
 import type { Dataset, DatasetFormat, ReadOptions } from './dataset.ts';
 import { readCsv } from './csv.ts';
 import { DataError, fsError } from './errors.ts';
@@ -17,6 +19,10 @@ const BY_EXTENSION: Readonly<Record<string, DatasetFormat>> = {
   '.ndjson': 'jsonl',
   '.parquet': 'parquet',
   '.pq': 'parquet',
+  // An archive of an image folder (zip, tar, tar.gz): extracted with the archive limits, then read.
+  '.zip': 'images',
+  '.tar': 'images',
+  '.tgz': 'images',
 };
 
 /** The format a path will be read as: `options.format`, else a folder = images, else by extension. */
@@ -29,11 +35,11 @@ export async function detectFormat(path: string, format?: DatasetFormat): Promis
   }
   if (format !== undefined) return format;
   if (isDir) return 'images';
-  const found = BY_EXTENSION[extname(path).toLowerCase()];
+  const found = path.toLowerCase().endsWith('.tar.gz') ? 'images' : BY_EXTENSION[extname(path).toLowerCase()];
   if (found === undefined) {
     throw new DataError('DATA_UNSUPPORTED_FORMAT', `cannot tell the format of "${extname(path) || path}" files`, {
       file: path,
-      hint: 'use .csv, .tsv, .jsonl, .ndjson, .parquet or an image folder, or pass --format',
+      hint: 'use .csv, .tsv, .jsonl, .ndjson, .parquet, an image folder or its .zip/.tar/.tar.gz, or pass --format',
     });
   }
   return found;
@@ -55,7 +61,30 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
     case 'parquet':
       return readParquet(path, limits, options);
     case 'images':
-      return readImageFolder(path, limits, options);
+      return (await stat(path)).isDirectory() ? readImageFolder(path, limits, options) : readImageArchive(path, limits, options);
+  }
+}
+
+/**
+ * An image folder packed as a zip, tar or tar.gz (how the service stores and releases one):
+ * extracted into a private temporary folder under the archive limits (no escaping paths, no
+ * links, no bombs), read, and removed. Image paths stay relative to the folder.
+ */
+async function readImageArchive(path: string, limits: ByteLimits, options: ReadOptions): Promise<Dataset> {
+  const size = (await stat(path)).size;
+  if (size > limits.maxBytes) throw new DataError('DATA_TOO_LARGE', `archive is ${size} bytes, over the limit of ${limits.maxBytes}`, { file: path, hint: 'raise maxBytes if the file is trusted, or split it' });
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw fsError(err, path);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'trainguard-archive-'));
+  try {
+    const { root } = await extractArchive(bytes, join(dir, 'images'));
+    return await readImageFolder(root, limits, options);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
