@@ -19,22 +19,23 @@ export function isBatchFormat(format: string): boolean {
 /** Runs `fn` with the batch on disk: the path of its file, or of the extracted image folder. */
 export async function withBatchOnDisk<T>(bytes: Uint8Array, format: string, fn: (path: string) => Promise<T>): Promise<T> {
   if (format !== 'images') return withFileOnDisk(bytes, `batch${BATCH_FORMATS[format] ?? '.csv'}`, fn);
-  const dir = await mkdtemp(join(tmpdir(), 'trainguard-'));
-  try {
-    const extracted = await extractArchive(bytes, join(dir, 'images'));
-    return await fn(extracted.root);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return withPrivateDir(async (dir) => fn((await extractArchive(bytes, join(dir, 'images'))).root));
 }
 
 /** Runs `fn` with `bytes` as the file `name` (a plain name) in a private temporary folder. */
 export async function withFileOnDisk<T>(bytes: Uint8Array, name: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'trainguard-'));
-  try {
+  return withPrivateDir(async (dir) => {
     const path = join(dir, name);
     await writeFile(path, bytes, { mode: 0o600 });
-    return await fn(path);
+    return fn(path);
+  });
+}
+
+/** A fresh 0700 temporary folder for `fn`, removed whatever happens. */
+async function withPrivateDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'trainguard-'));
+  try {
+    return await fn(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

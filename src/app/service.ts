@@ -383,13 +383,16 @@ export class Service {
     const parent = await store.snapshots.latest(datasetId);
     const snapshotId = `snap_${randomBytes(12).toString('hex')}`;
     const outDir = join(releases.dir, snapshotId);
-    const created = await withFileOnDisk(file.bytes, file.name, async (path) => {
-      const got = Buffer.from(buildSampleSet((await readDataset(path, { columns: {} })).ids).root).toString('hex');
+    // The file is read once, by createSnapshot; its sample root is checked before anything is signed.
+    const checkSampleRoot = (got: string): void => {
       if (got !== want) {
         throw new ServiceError('SERVICE_CONFLICT', 'the release file does not reproduce the accepted sample ids', { hint: 'a batch could not be re-read row for row; nothing was released' });
       }
-      return createSnapshot(path, { dataset: datasetId, keyPath: releases.keyPath, logDir: releases.logDir, outDir, ...(parent === undefined ? {} : { parentDir: join(releases.dir, parent.id) }) });
-    });
+    };
+    const created = await withFileOnDisk(file.bytes, file.name, (path) => createSnapshot(path, {
+      dataset: datasetId, keyPath: releases.keyPath, logDir: releases.logDir, outDir, checkSampleRoot,
+      ...(parent === undefined ? {} : { parentDir: join(releases.dir, parent.id) }),
+    }));
     const put = await vault.put(file.bytes, { dataset: datasetId, kind: 'release' });
     await store.snapshots.create({ id: snapshotId, datasetId, parentId: parent?.id ?? null, createdBy: actor.id, sampleCount: created.sampleCount, sampleRoot: created.sampleRoot, envelopeSha256: created.envelopeSha256, logIndex: created.index });
     return { snapshotId, sampleCount: created.sampleCount, sampleRoot: created.sampleRoot, logIndex: created.index, fileSha256: put.sha256 };

@@ -48,6 +48,8 @@ export interface SnapshotOptions {
   readonly outDir: string;
   readonly reportPath?: string;
   readonly parentDir?: string;
+  /** Called with the data's sample root (hex) before anything is signed or logged; throw to stop. */
+  readonly checkSampleRoot?: (sampleRoot: string) => void;
 }
 
 /** `trainguard snapshot create`: read the data, commit to its files and samples, sign, log, write the snapshot directory. */
@@ -55,6 +57,7 @@ export async function createSnapshot(dataPath: string, o: SnapshotOptions): Prom
   const signer = parseSignerKey((await readFile(o.keyPath, 'utf8')).trim());
   const dataset = await readDataset(dataPath, {});
   const set = buildSampleSet(dataset.ids);
+  o.checkSampleRoot?.(Buffer.from(set.root).toString('hex'));
   let sources: Record<string, number> | null = null;
   if (dataset.sources !== null) {
     sources = {};
